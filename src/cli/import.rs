@@ -1,0 +1,390 @@
+//! `import` and `export`.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{exit, usage, Context, Outcome};
+use crate::format::{self, lines, write};
+use crate::model::Kind;
+use crate::store::{ImportOutcome, Incoming};
+
+/// Items written per transaction: large enough to amortise the commit (fsync), small enough to
+/// keep memory flat on big files.
+const IMPORT_BATCH: usize = 2_000;
+
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    updated: usize,
+    unchanged: usize,
+    flagged: usize,
+    errors: usize,
+}
+
+pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) -> Outcome {
+    let mut total = Tally::default();
+    let mut ids = std::collections::HashMap::new();
+    for file in files {
+        let bytes = match fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", file.display());
+                total.errors += 1;
+                continue;
+            }
+        };
+        let split = lines::split(&bytes);
+        drop(bytes);
+        for p in &split.stray {
+            eprintln!("{}:{}: {}", file.display(), p.line, p.reason);
+            total.errors += 1;
+        }
+        if split.items.is_empty() && split.stray.is_empty() {
+            eprintln!("{}: no vCard or iCalendar data found", file.display());
+            total.errors += 1;
+        }
+        let origin = format!("import:{}", file.display());
+        let mut t = Tally::default();
+        let mut items = split.items;
+        while !items.is_empty() {
+            let rest = items.split_off(items.len().min(IMPORT_BATCH));
+            let chunk = std::mem::replace(&mut items, rest);
+            let mut batch = Vec::with_capacity(chunk.len());
+            let mut meta = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                let name = collection
+                    .clone()
+                    .unwrap_or_else(|| item.kind.default_collection().to_string());
+                let id = match ids.get(&name) {
+                    Some(id) => *id,
+                    None => {
+                        let id = ctx.store.collection_id(&name)?;
+                        ids.insert(name, id);
+                        id
+                    }
+                };
+                meta.push(item.clone_meta());
+                batch.push(Incoming {
+                    collection_id: id,
+                    item,
+                });
+            }
+            let outcomes = ctx.store.import_batch(batch, &origin)?;
+            for (o, m) in outcomes.iter().zip(meta) {
+                let problems = match o {
+                    ImportOutcome::Added { problems, .. } => {
+                        t.added += 1;
+                        problems
+                    }
+                    ImportOutcome::Updated { problems, .. } => {
+                        t.updated += 1;
+                        problems
+                    }
+                    ImportOutcome::Unchanged { .. } => {
+                        t.unchanged += 1;
+                        continue;
+                    }
+                };
+                if !problems.is_empty() {
+                    t.flagged += 1;
+                    for p in problems {
+                        eprintln!(
+                            "{}:{}: {} {}: {} (kept verbatim and flagged)",
+                            file.display(),
+                            m.file_line(p.line),
+                            m.kind.as_str(),
+                            m.uid,
+                            p.reason
+                        );
+                    }
+                }
+            }
+        }
+        if !ctx.json {
+            println!(
+                "{}: {} new, {} changed, {} unchanged{}",
+                file.display(),
+                t.added,
+                t.updated,
+                t.unchanged,
+                if t.flagged > 0 {
+                    format!(", {} kept but flagged (see `holdfast doctor`)", t.flagged)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        total.added += t.added;
+        total.updated += t.updated;
+        total.unchanged += t.unchanged;
+        total.flagged += t.flagged;
+    }
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "added": total.added, "updated": total.updated, "unchanged": total.unchanged,
+                "flagged": total.flagged, "errors": total.errors,
+            })
+        );
+    }
+    Ok(if total.flagged + total.errors > 0 {
+        exit::ITEM_ERRORS
+    } else {
+        exit::OK
+    })
+}
+
+/// What `import` needs to report an item after it has been moved into the store.
+struct ItemMeta {
+    kind: Kind,
+    uid: String,
+    line: usize,
+    line_map: Vec<(usize, usize)>,
+}
+
+impl ItemMeta {
+    fn file_line(&self, line: usize) -> usize {
+        lines::RawItem {
+            kind: self.kind,
+            uid: String::new(),
+            raw: Vec::new(),
+            line: self.line,
+            problems: Vec::new(),
+            line_map: self.line_map.clone(),
+        }
+        .file_line(line)
+    }
+}
+
+trait CloneMeta {
+    fn clone_meta(&self) -> ItemMeta;
+}
+
+impl CloneMeta for lines::RawItem {
+    fn clone_meta(&self) -> ItemMeta {
+        ItemMeta {
+            kind: self.kind,
+            uid: self.uid.clone(),
+            line: self.line,
+            line_map: self.line_map.clone(),
+        }
+    }
+}
+
+/// Writes through a temporary file renamed into place, so a failed export leaves no half file.
+struct Output {
+    tmp: PathBuf,
+    path: PathBuf,
+    w: BufWriter<fs::File>,
+    bytes: u64,
+}
+
+impl Output {
+    fn create(path: &Path) -> std::io::Result<Output> {
+        let tmp = path.with_extension("holdfast-tmp");
+        let f = fs::File::create(&tmp)?;
+        Ok(Output {
+            tmp,
+            path: path.to_path_buf(),
+            w: BufWriter::with_capacity(1 << 20, f),
+            bytes: 0,
+        })
+    }
+
+    fn write(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.bytes += b.len() as u64;
+        self.w.write_all(b)
+    }
+
+    fn finish(mut self) -> std::io::Result<u64> {
+        self.w.flush()?;
+        fs::rename(&self.tmp, &self.path)?;
+        Ok(self.bytes)
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> super::Failure + '_ {
+    move |e| anyhow::anyhow!("{}: {e}", path.display()).into()
+}
+
+pub fn export(
+    ctx: &Context,
+    contacts: Option<&Path>,
+    version: Option<&str>,
+    calendar: Option<&Path>,
+    todos: Option<&Path>,
+    all: Option<&Path>,
+) -> Outcome {
+    let mut warnings = 0;
+    let mut summary = Vec::new();
+    if let Some(path) = contacts {
+        let mut out = Output::create(path).map_err(io_err(path))?;
+        let target = match version {
+            Some("3.0") => Some(calcard::vcard::VCardVersion::V3_0),
+            Some("4.0") => Some(calcard::vcard::VCardVersion::V4_0),
+            Some(v) => return Err(usage(format!("--vcard-version {v}: use 3.0 or 4.0"))),
+            None => None,
+        };
+        let mut n = 0;
+        ctx.store.for_each_raw(&[Kind::Contact], |item, raw| {
+            n += 1;
+            match target {
+                None => {
+                    out.write(raw)?;
+                    if raw.last() != Some(&b'\n') {
+                        out.write(b"\r\n")?;
+                    }
+                }
+                Some(v) => match format::parse_card(raw) {
+                    Some(card) => out.write(format::vcard::convert(&card, v).as_bytes())?,
+                    None => {
+                        eprintln!(
+                            "holdfast: contact {} could not be converted; written as stored",
+                            item.uid
+                        );
+                        warnings += 1;
+                        out.write(raw)?;
+                    }
+                },
+            }
+            Ok(())
+        })?;
+        let bytes = out.finish().map_err(io_err(path))?;
+        summary.push(format!(
+            "{n} contacts ({bytes} bytes) to {}",
+            path.display()
+        ));
+    }
+    for (path, kinds, what) in [
+        (calendar, &[Kind::Event, Kind::Journal][..], "events"),
+        (todos, &[Kind::Todo][..], "to-dos"),
+    ] {
+        let Some(path) = path else { continue };
+        let (n, bytes) = export_calendar(ctx, path, kinds)?;
+        summary.push(format!("{n} {what} ({bytes} bytes) to {}", path.display()));
+    }
+    if let Some(dir) = all {
+        let n = export_vdir(ctx, dir)?;
+        summary.push(format!("{n} items, one file each, under {}", dir.display()));
+    }
+    if !ctx.json {
+        for s in &summary {
+            println!("exported {s}");
+        }
+    } else {
+        println!("{}", serde_json::json!({ "exported": summary }));
+    }
+    Ok(if warnings > 0 {
+        exit::ITEM_ERRORS
+    } else {
+        exit::OK
+    })
+}
+
+fn export_calendar(
+    ctx: &Context,
+    path: &Path,
+    kinds: &[Kind],
+) -> Result<(usize, u64), super::Failure> {
+    // Pass 1: the VTIMEZONEs the items carry (first definition of each TZID wins) and the
+    // TZIDs they use, so the file is self-contained.
+    let mut zones: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut used: Vec<String> = Vec::new();
+    ctx.store.for_each_raw(kinds, |_, raw| {
+        let parts = lines::calendar_parts(raw);
+        for (id, bytes) in parts.timezones {
+            if seen.insert(id.clone()) {
+                zones.push((id, bytes));
+            }
+        }
+        for t in parts.tzids {
+            if !used.contains(&t) {
+                used.push(t);
+            }
+        }
+        Ok(())
+    })?;
+    for t in used {
+        if !seen.contains(&t) {
+            // 2000-01-01 .. 2040-01-01
+            if let Some(block) = write::vtimezone(&t, 946_684_800, 2_208_988_800) {
+                seen.insert(t.clone());
+                zones.push((t, block.into_bytes()));
+            }
+        }
+    }
+    let mut out = Output::create(path).map_err(io_err(path))?;
+    out.write(
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{}\r\n",
+            write::PRODID
+        )
+        .as_bytes(),
+    )
+    .map_err(io_err(path))?;
+    for (_, bytes) in &zones {
+        out.write(bytes).map_err(io_err(path))?;
+    }
+    let mut n = 0;
+    ctx.store.for_each_raw(kinds, |_, raw| {
+        n += 1;
+        for c in lines::calendar_parts(raw).components {
+            out.write(&c)?;
+        }
+        Ok(())
+    })?;
+    out.write(b"END:VCALENDAR\r\n").map_err(io_err(path))?;
+    let bytes = out.finish().map_err(io_err(path))?;
+    Ok((n, bytes))
+}
+
+/// A file name for a UID: safe characters kept, others replaced.
+fn file_name(uid: &str) -> String {
+    let s: String = uid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        format!("item{s}")
+    } else {
+        s
+    }
+}
+
+fn export_vdir(ctx: &Context, dir: &Path) -> Result<usize, super::Failure> {
+    let mut n = 0;
+    ctx.store.for_each_raw(
+        &[Kind::Contact, Kind::Event, Kind::Todo, Kind::Journal],
+        |item, raw| {
+            let sub = dir.join(file_name(&item.collection));
+            fs::create_dir_all(&sub)?;
+            let mut path = sub.join(format!(
+                "{}.{}",
+                file_name(&item.uid),
+                item.kind.extension()
+            ));
+            if path.exists() {
+                path = sub.join(format!(
+                    "{}-{}.{}",
+                    file_name(&item.uid),
+                    item.id,
+                    item.kind.extension()
+                ));
+            }
+            fs::write(&path, raw)?;
+            n += 1;
+            Ok(())
+        },
+    )?;
+    Ok(n)
+}

@@ -1,0 +1,447 @@
+//! Commands on one item: new, edit, done, delete, undelete, history, revert.
+
+use std::path::PathBuf;
+use std::process::Command as Process;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+
+use super::args::NewCommand;
+use super::{exit, table, usage, Context, Failure, Outcome};
+use crate::format::{self, lines, tz::Zone, write};
+use crate::model::Kind;
+
+/// The user's IANA zone: `TZ`, then /etc/timezone, then the /etc/localtime link. None means
+/// floating time (still the user's local zone, just unnamed).
+pub fn local_zone_name() -> Option<String> {
+    let candidates = [
+        std::env::var("TZ")
+            .ok()
+            .map(|t| t.trim_start_matches(':').to_string()),
+        std::fs::read_to_string("/etc/timezone")
+            .ok()
+            .map(|s| s.trim().to_string()),
+        std::fs::read_link("/etc/localtime").ok().and_then(|p| {
+            let s = p.to_string_lossy().into_owned();
+            s.split_once("zoneinfo/").map(|(_, z)| z.to_string())
+        }),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|n| n.contains('/') || n == "UTC")
+        .filter(|n| matches!(Zone::named(n), Some(Zone::Iana(_))))
+}
+
+fn parse_when(s: &str, all_day: bool, tz: &Option<String>) -> Result<write::Start, Failure> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(if all_day {
+            write::Start::Date(d)
+        } else {
+            write::Start::Local(d.and_hms_opt(0, 0, 0).unwrap_or_default(), tz.clone())
+        });
+    }
+    if all_day {
+        return Err(usage(format!(
+            "{s:?}: an all-day event takes a date (YYYY-MM-DD)"
+        )));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(write::Start::Local(t, tz.clone()));
+        }
+    }
+    Err(usage(format!(
+        "{s:?}: use \"YYYY-MM-DD HH:MM\" (or a date with --all-day)"
+    )))
+}
+
+/// `1h`, `30m`, `1h30m`, `2d`, or an ISO 8601 duration, into ISO 8601.
+fn parse_duration(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.starts_with('P') {
+        return format::ical::parse_duration(s).map(|_| s.to_string());
+    }
+    let (mut days, mut hours, mut minutes) = (0, 0, 0);
+    let mut num = String::new();
+    for c in s.chars() {
+        match c {
+            '0'..='9' => num.push(c),
+            'd' | 'h' | 'm' => {
+                let n: i64 = num.parse().ok()?;
+                num.clear();
+                match c {
+                    'd' => days += n,
+                    'h' => hours += n,
+                    _ => minutes += n,
+                }
+            }
+            _ => return None,
+        }
+    }
+    if !num.is_empty() || days + hours + minutes == 0 {
+        return None;
+    }
+    let mut out = String::from("P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if hours + minutes > 0 {
+        out.push('T');
+        if hours > 0 {
+            out.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 {
+            out.push_str(&format!("{minutes}M"));
+        }
+    }
+    Some(out)
+}
+
+fn report_problems(uid: &str, problems: &[crate::model::Problem]) {
+    for p in problems {
+        eprintln!("holdfast: {uid}: line {}: {}", p.line, p.reason);
+    }
+}
+
+pub fn new(ctx: &mut Context, cmd: NewCommand) -> Outcome {
+    let now = Utc::now();
+    let uid = write::new_uid();
+    let (kind, text, collection) = match cmd {
+        NewCommand::Contact {
+            full_name,
+            email,
+            phone,
+            org,
+            collection,
+        } => {
+            if full_name.trim().is_empty() {
+                return Err(usage("a contact needs a name"));
+            }
+            (
+                Kind::Contact,
+                write::new_contact(&uid, full_name.trim(), &email, &phone, org.as_deref(), now),
+                collection,
+            )
+        }
+        NewCommand::Event {
+            summary,
+            start,
+            end,
+            duration,
+            all_day,
+            tz,
+            rrule,
+            location,
+            collection,
+        } => {
+            let tz = match tz {
+                Some(t) => match Zone::named(&t) {
+                    Some(Zone::Iana(z)) => Some(z.name().to_string()),
+                    _ => {
+                        return Err(usage(format!(
+                            "--tz {t:?}: not a known IANA zone (e.g. Europe/Berlin)"
+                        )))
+                    }
+                },
+                None if all_day => None,
+                None => local_zone_name(),
+            };
+            let start = parse_when(&start, all_day, &tz)?;
+            let end = end.map(|e| parse_when(&e, all_day, &tz)).transpose()?;
+            let duration =
+                match duration {
+                    Some(d) => Some(parse_duration(&d).ok_or_else(|| {
+                        usage(format!("--duration {d:?}: use 30m, 1h, 1h30m, 2d"))
+                    })?),
+                    None if end.is_none() && !all_day => Some("PT1H".to_string()),
+                    None => None,
+                };
+            let text = write::new_event(
+                &write::NewEvent {
+                    uid: &uid,
+                    summary: &summary,
+                    start,
+                    end,
+                    duration: duration.as_deref(),
+                    rrule: rrule.as_deref(),
+                    location: location.as_deref(),
+                },
+                now,
+            );
+            (Kind::Event, text, collection)
+        }
+        NewCommand::Todo {
+            summary,
+            due,
+            priority,
+            parent,
+            collection,
+        } => {
+            let tz = local_zone_name();
+            let due = due
+                .map(|d| {
+                    let date_only = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").is_ok();
+                    parse_when(&d, date_only, &tz)
+                })
+                .transpose()?;
+            if let Some(p) = &parent {
+                let found = ctx.store.find(p, None)?;
+                if found.kind != Kind::Todo {
+                    return Err(usage(format!("--parent {p}: that item is not a to-do")));
+                }
+            }
+            let text = write::new_todo(
+                &write::NewTodo {
+                    uid: &uid,
+                    summary: &summary,
+                    due,
+                    priority,
+                    parent: parent.as_deref(),
+                },
+                now,
+            );
+            (Kind::Todo, text, collection)
+        }
+    };
+    // Validate what we built (a bad --rrule, say) before storing it.
+    let parsed = format::parse(text.as_bytes());
+    let mut problems = parsed.problems.clone();
+    if let Err(e) = parsed.occurrences(Some((0, 1))) {
+        problems.push(crate::model::Problem { line: 1, reason: e });
+    }
+    if !problems.is_empty() {
+        let msg: Vec<String> = problems.iter().map(|p| p.reason.clone()).collect();
+        return Err(usage(format!("not created: {}", msg.join("; "))));
+    }
+    let collection = collection.unwrap_or_else(|| kind.default_collection().to_string());
+    ctx.store
+        .create(&collection, &uid, text.as_bytes(), "new")?;
+    println!("{uid}");
+    Ok(exit::OK)
+}
+
+fn editor() -> Vec<String> {
+    let cmd = std::env::var("VISUAL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
+        .unwrap_or_else(|| "vi".to_string());
+    cmd.split_whitespace().map(str::to_string).collect()
+}
+
+pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
+    let item = ctx.store.find(uid, collection)?;
+    let dir = tempfile::Builder::new()
+        .prefix("holdfast-edit-")
+        .tempdir()
+        .map_err(|e| anyhow::anyhow!("cannot create a temporary file: {e}"))?;
+    let path = dir.path().join(format!("item.{}", item.kind.extension()));
+    std::fs::write(&path, &item.raw).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let cmd = editor();
+    let status = Process::new(&cmd[0])
+        .args(&cmd[1..])
+        .arg(&path)
+        .status()
+        .map_err(|e| {
+            usage(format!(
+                "cannot start the editor {:?}: {e} (set $EDITOR)",
+                cmd[0]
+            ))
+        })?;
+    if !status.success() {
+        return Err(usage(format!(
+            "the editor exited with {status}; nothing was saved"
+        )));
+    }
+    let new = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if new == item.raw {
+        eprintln!("holdfast: no changes");
+        return Ok(exit::OK);
+    }
+    let split = lines::split(&new);
+    let mut problems: Vec<String> = split
+        .stray
+        .iter()
+        .map(|p| format!("line {}: {}", p.line, p.reason))
+        .collect();
+    match split.items.as_slice() {
+        [one] => {
+            if one.uid != item.uid {
+                problems.push(format!(
+                    "the UID changed from {:?} to {:?}; an edit keeps the UID",
+                    item.uid, one.uid
+                ));
+            }
+            if one.kind != item.kind {
+                problems.push(format!(
+                    "the item changed from a {} to a {}",
+                    item.kind.as_str(),
+                    one.kind.as_str()
+                ));
+            }
+            for p in &one.problems {
+                problems.push(format!("line {}: {}", one.file_line(p.line), p.reason));
+            }
+        }
+        items => problems.push(format!(
+            "the text holds {} items; keep exactly one",
+            items.len()
+        )),
+    }
+    let parsed = format::parse(&new);
+    for p in &parsed.problems {
+        problems.push(format!("line {}: {}", p.line, p.reason));
+    }
+    if !problems.is_empty() {
+        let rescue = rescue(ctx, &item.uid, item.kind, &new)?;
+        for p in &problems {
+            eprintln!("holdfast: {}: {p}", item.uid);
+        }
+        eprintln!(
+            "holdfast: not saved. Your text is kept in {}; fix it and run `holdfast edit {}` again.",
+            rescue.display(),
+            item.uid
+        );
+        return Ok(exit::ITEM_ERRORS);
+    }
+    ctx.store.update(&item, &new, "edit", false)?;
+    eprintln!("holdfast: saved {} as a new revision", item.uid);
+    Ok(exit::OK)
+}
+
+/// Keeps text the user typed that could not be saved, under `<data>/rescued/`.
+fn rescue(ctx: &Context, uid: &str, kind: Kind, text: &[u8]) -> Result<PathBuf, Failure> {
+    let dir = ctx.store.data_dir().join("rescued");
+    crate::store::private_dir(&dir)?;
+    let name: String = uid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.join(format!(
+        "{name}-{}.{}",
+        Utc::now().format("%Y%m%dT%H%M%S"),
+        kind.extension()
+    ));
+    std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    crate::store::private_file(&path)?;
+    Ok(path)
+}
+
+pub fn done(ctx: &mut Context, uid: &str, collection: Option<&str>, undo: bool) -> Outcome {
+    let item = ctx.store.find(uid, collection)?;
+    if item.kind != Kind::Todo {
+        return Err(usage(format!(
+            "{uid} is a {}, not a to-do",
+            item.kind.as_str()
+        )));
+    }
+    let now = Utc::now();
+    let new = if undo {
+        write::mark_undone(&item.raw, now)
+    } else {
+        write::mark_done(&item.raw, now)
+    };
+    let problems = ctx
+        .store
+        .update(&item, &new, if undo { "undone" } else { "done" }, false)?;
+    report_problems(uid, &problems);
+    if !ctx.json {
+        println!(
+            "{}: {}",
+            item.data["summary"].as_str().unwrap_or(uid),
+            if undo { "open again" } else { "done" }
+        );
+    }
+    Ok(exit::OK)
+}
+
+pub fn delete(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
+    let item = ctx.store.find(uid, collection)?;
+    if item.deleted {
+        eprintln!("holdfast: {uid} is already in the trash");
+        return Ok(exit::OK);
+    }
+    ctx.store.delete(&item)?;
+    if !ctx.json {
+        println!("moved {uid} to the trash (`holdfast undelete {uid}` brings it back)");
+    }
+    Ok(exit::OK)
+}
+
+pub fn undelete(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
+    let item = ctx.store.find(uid, collection)?;
+    if !item.deleted {
+        eprintln!("holdfast: {uid} is not in the trash");
+        return Ok(exit::OK);
+    }
+    ctx.store.undelete(&item)?;
+    if !ctx.json {
+        println!("restored {uid} from the trash");
+    }
+    Ok(exit::OK)
+}
+
+pub fn history(ctx: &Context, uid: &str, collection: Option<&str>) -> Outcome {
+    let item = ctx.store.find(uid, collection)?;
+    let revs = ctx.store.history(&item)?;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::to_string(&revs).map_err(anyhow::Error::from)?
+        );
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = revs
+        .iter()
+        .map(|r| {
+            vec![
+                r.rev.to_string(),
+                r.time.clone(),
+                r.origin.clone(),
+                if r.deleted {
+                    "in trash".into()
+                } else {
+                    String::new()
+                },
+                format!("{} bytes", r.text.len()),
+            ]
+        })
+        .collect();
+    table::print(&["REV", "TIME", "ORIGIN", "STATE", "SIZE"], &rows);
+    println!(
+        "(`--json` shows each revision's full text; `holdfast revert {uid} REV` brings one back)"
+    );
+    Ok(exit::OK)
+}
+
+pub fn revert(ctx: &mut Context, uid: &str, rev: i64, collection: Option<&str>) -> Outcome {
+    let item = ctx.store.find(uid, collection)?;
+    let raw = ctx.store.revision_raw(&item, rev)?;
+    let problems = ctx
+        .store
+        .update(&item, &raw, &format!("revert:{rev}"), true)?;
+    report_problems(uid, &problems);
+    if !ctx.json {
+        println!(
+            "{uid}: revision {rev} is current again (as revision {})",
+            item.rev + 1
+        );
+    }
+    Ok(exit::OK)
+}

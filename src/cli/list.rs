@@ -1,0 +1,303 @@
+//! `list`: aligned tables for people, one JSON array for scripts.
+
+use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+use super::args::{ListArgs, ListKind};
+use super::{exit, table, usage, Context, Outcome};
+use crate::model::{Kind, Moment};
+use crate::store::{Filter, StoredItem};
+
+/// A `--from/--to` value: a date (local midnight) or an RFC 3339 time.
+pub fn parse_bound(s: &str) -> Option<i64> {
+    if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        let midnight = d.and_hms_opt(0, 0, 0)?;
+        return Local
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.timestamp());
+    }
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+fn base(item: &StoredItem) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("uid".into(), Value::String(item.uid.clone()));
+    m.insert("collection".into(), Value::String(item.collection.clone()));
+    m.insert(
+        "flags".into(),
+        Value::Array(
+            item.flags
+                .names()
+                .into_iter()
+                .map(|n| Value::String(n.into()))
+                .collect(),
+        ),
+    );
+    if let Value::Object(data) = &item.data {
+        for (k, v) in data {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    if !item.problems.is_empty() {
+        m.insert(
+            "problems".into(),
+            Value::Array(
+                item.problems
+                    .iter()
+                    .map(|p| serde_json::json!({"line": p.line, "reason": p.reason}))
+                    .collect(),
+            ),
+        );
+    }
+    m
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(a) => a.first().map(s).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+fn flag_mark(item: &StoredItem) -> String {
+    let n = item.flags.names();
+    if n.is_empty() {
+        String::new()
+    } else {
+        format!("[{}]", n.join(","))
+    }
+}
+
+/// A UTC time as the user's local wall clock, for people.
+fn local_time(m: &str) -> String {
+    match Moment::parse(m) {
+        Some(Moment::Instant(t)) => t
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %a %H:%M")
+            .to_string(),
+        Some(Moment::Date(d)) => d.format("%Y-%m-%d %a").to_string(),
+        None => m.to_string(),
+    }
+}
+
+pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
+    let kind = match a.kind {
+        ListKind::Contacts => Kind::Contact,
+        ListKind::Events => Kind::Event,
+        ListKind::Todos => Kind::Todo,
+        ListKind::Photos => {
+            if ctx.json {
+                println!("[]");
+            } else {
+                println!("No photo references yet: photos arrive in a later version of Holdfast.");
+            }
+            return Ok(exit::OK);
+        }
+    };
+    let filter = Filter {
+        kind: Some(kind),
+        query: a.query.clone(),
+        trash: a.trash,
+        conflicts: a.conflicts,
+        collection: a.collection.clone(),
+    };
+    if let (Some(from), Some(to)) = (&a.from, &a.to) {
+        if kind != Kind::Event {
+            return Err(usage("--from/--to apply to `list events` only"));
+        }
+        let f = parse_bound(from).ok_or_else(|| {
+            usage(format!(
+                "--from {from:?}: use YYYY-MM-DD or an RFC 3339 time"
+            ))
+        })?;
+        let t = parse_bound(to)
+            .ok_or_else(|| usage(format!("--to {to:?}: use YYYY-MM-DD or an RFC 3339 time")))?;
+        if t <= f {
+            return Err(usage("--to must be after --from (it is exclusive)"));
+        }
+        return occurrences(ctx, &filter, f, t);
+    }
+    let items = ctx.store.list(&filter)?;
+    if ctx.json {
+        let arr: Vec<Value> = items.iter().map(|i| Value::Object(base(i))).collect();
+        println!("{}", Value::Array(arr));
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = match kind {
+        Kind::Contact => items
+            .iter()
+            .map(|i| {
+                let d = &i.data;
+                vec![
+                    s(&d["full_name"]),
+                    s(&d["org"]),
+                    s(&d["emails"]),
+                    s(&d["phones"]),
+                    flag_mark(i),
+                    i.uid.clone(),
+                ]
+            })
+            .collect(),
+        Kind::Todo => todo_rows(&items),
+        _ => items
+            .iter()
+            .map(|i| {
+                let d = &i.data;
+                vec![
+                    local_time(&s(&d["start"])),
+                    s(&d["summary"]),
+                    s(&d["location"]),
+                    if d["rrule"].is_null() {
+                        String::new()
+                    } else {
+                        "↻".into()
+                    },
+                    flag_mark(i),
+                    i.uid.clone(),
+                ]
+            })
+            .collect(),
+    };
+    let headers: &[&str] = match kind {
+        Kind::Contact => &["NAME", "ORG", "EMAIL", "PHONE", "FLAGS", "UID"],
+        Kind::Todo => &["", "DUE", "PRIO", "SUMMARY", "FLAGS", "UID"],
+        _ => &["START", "SUMMARY", "LOCATION", "", "FLAGS", "UID"],
+    };
+    if rows.is_empty() {
+        println!("Nothing to list.");
+    } else {
+        table::print(headers, &rows);
+    }
+    Ok(exit::OK)
+}
+
+/// To-dos with their subtasks right under them, indented.
+fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
+    let uids: std::collections::HashSet<&str> = items.iter().map(|i| i.uid.as_str()).collect();
+    let parent_of = |i: &StoredItem| -> Option<String> {
+        i.data["parent"]
+            .as_str()
+            .filter(|p| uids.contains(p) && *p != i.uid)
+            .map(str::to_string)
+    };
+    let mut rows = Vec::new();
+    fn push(
+        rows: &mut Vec<Vec<String>>,
+        items: &[StoredItem],
+        item: &StoredItem,
+        depth: usize,
+        parent_of: &dyn Fn(&StoredItem) -> Option<String>,
+    ) {
+        let d = &item.data;
+        let done = matches!(d["status"].as_str(), Some("COMPLETED"));
+        let due = s(&d["due"]);
+        rows.push(vec![
+            if done { "[x]".into() } else { "[ ]".into() },
+            if due.is_empty() {
+                String::new()
+            } else {
+                local_time(&due)
+            },
+            d["priority"]
+                .as_u64()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            format!(
+                "{}{}",
+                "  ".repeat(depth) + if depth > 0 { "└ " } else { "" },
+                s(&d["summary"])
+            ),
+            flag_mark(item),
+            item.uid.clone(),
+        ]);
+        if depth < 8 {
+            for child in items
+                .iter()
+                .filter(|c| parent_of(c).as_deref() == Some(&item.uid))
+            {
+                push(rows, items, child, depth + 1, parent_of);
+            }
+        }
+    }
+    for i in items.iter().filter(|i| parent_of(i).is_none()) {
+        push(&mut rows, items, i, 0, &parent_of);
+    }
+    rows
+}
+
+fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcome {
+    let occ = ctx.store.occurrences(filter, from, to)?;
+    if ctx.json {
+        let arr: Vec<Value> = occ
+            .iter()
+            .map(|o| {
+                let mut m = base(&o.item);
+                m.insert(
+                    "start".into(),
+                    Value::String(o.occurrence.start.to_rfc3339()),
+                );
+                m.insert("end".into(), Value::String(o.occurrence.end.to_rfc3339()));
+                m.insert(
+                    "all_day".into(),
+                    Value::Bool(matches!(o.occurrence.start, Moment::Date(_))),
+                );
+                if let Some(sm) = &o.occurrence.summary {
+                    m.insert("summary".into(), Value::String(sm.clone()));
+                }
+                if let Some(l) = &o.occurrence.location {
+                    m.insert("location".into(), Value::String(l.clone()));
+                }
+                m.insert(
+                    "recurrence_id".into(),
+                    o.occurrence
+                        .recurrence_id
+                        .and_then(|r| DateTime::<Utc>::from_timestamp(r, 0))
+                        .map_or(Value::Null, |t| {
+                            Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                        }),
+                );
+                Value::Object(m)
+            })
+            .collect();
+        println!("{}", Value::Array(arr));
+        return Ok(exit::OK);
+    }
+    let rows: Vec<Vec<String>> = occ
+        .iter()
+        .map(|o| {
+            let start = local_time(&o.occurrence.start.to_rfc3339());
+            let end = match o.occurrence.end {
+                Moment::Instant(t) => t.with_timezone(&Local).format("%H:%M").to_string(),
+                Moment::Date(_) => "all day".into(),
+            };
+            vec![
+                start,
+                end,
+                o.occurrence
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| s(&o.item.data["summary"])),
+                o.occurrence
+                    .location
+                    .clone()
+                    .unwrap_or_else(|| s(&o.item.data["location"])),
+                flag_mark(&o.item),
+                o.item.uid.clone(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        println!("No events in that window.");
+    } else {
+        table::print(
+            &["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"],
+            &rows,
+        );
+    }
+    Ok(exit::OK)
+}

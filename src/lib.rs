@@ -1,0 +1,22 @@
+//! Holdfast: a terminal PIM client whose local SQLite database is the authoritative copy.
+//!
+//! Crate map (dependencies point one way, down this list; nothing lower imports anything higher,
+//! and `tests/architecture.rs` fails the build if that erodes):
+//!
+//! - `cli/`     headless commands (import, export, list, new, edit, history, backup, doctor …).
+//! - `store/`   rusqlite: schema and migrations, items, revisions, trash, FTS5 search, occurrences,
+//!   snapshots. The only module that writes SQL.
+//! - `format/`  vCard and iCalendar: byte-level unfolding, splitting files into items, calcard-based
+//!   parsing into model fields, time zones, recurrence expansion, writers.
+//! - `model/`   plain domain types: kinds, flags, parsed fields, occurrences, revisions.
+//! - `config`   TOML config and paths; used by `cli/` only.
+//!
+//! The invariants (DESIGN.md §1) decided here: local is authoritative (nothing but the user purges),
+//! every write keeps the previous version, each item keeps the exact bytes it arrived as, and bad
+//! input is kept verbatim, flagged and reported, never dropped.
+
+pub mod cli;
+pub mod config;
+pub mod format;
+pub mod model;
+pub mod store;

@@ -1,0 +1,496 @@
+//! Writing items: import merges by UID, every change keeps the previous version as a revision,
+//! delete moves to the trash. Each call is one transaction.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde_json::json;
+
+use super::{now_text, Columns, Result, Store, StoreError};
+use crate::format::{self, lines::RawItem};
+use crate::model::{Flags, Kind, Occurrence, Problem, Revision};
+
+/// One item to write.
+pub struct Incoming {
+    pub collection_id: i64,
+    pub item: RawItem,
+}
+
+/// What happened to one imported item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Added { uid: String, problems: Vec<Problem> },
+    Updated { uid: String, problems: Vec<Problem> },
+    Unchanged { uid: String },
+}
+
+/// An item as stored.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub id: i64,
+    pub collection: String,
+    pub collection_id: i64,
+    pub kind: Kind,
+    pub uid: String,
+    pub raw: Vec<u8>,
+    pub rev: i64,
+    pub flags: Flags,
+    pub deleted: bool,
+    pub edited: bool,
+    pub problems: Vec<Problem>,
+    pub data: serde_json::Value,
+}
+
+/// Everything derived from an item's bytes, computed before the transaction.
+pub(super) struct Derived {
+    pub kind: Kind,
+    pub columns: Columns,
+    pub occurrences: Vec<Occurrence>,
+    pub problems: Vec<Problem>,
+}
+
+pub(super) fn derive(raw: &[u8], mut problems: Vec<Problem>, window: (i64, i64)) -> Derived {
+    let parsed = format::parse(raw);
+    problems.extend(parsed.problems.iter().cloned());
+    let occurrences = match parsed.occurrences(Some(window)) {
+        Ok(o) => o,
+        Err(reason) => {
+            problems.push(Problem { line: 1, reason });
+            Vec::new()
+        }
+    };
+    problems.dedup();
+    Derived {
+        kind: parsed.kind,
+        columns: Columns::of(&parsed.fields),
+        occurrences,
+        problems,
+    }
+}
+
+fn problems_text(p: &[Problem]) -> Option<String> {
+    if p.is_empty() {
+        None
+    } else {
+        Some(
+            json!(p
+                .iter()
+                .map(|p| json!({"line": p.line, "reason": p.reason}))
+                .collect::<Vec<_>>())
+            .to_string(),
+        )
+    }
+}
+
+pub(super) fn parse_problems(text: Option<String>) -> Vec<Problem> {
+    let Some(text) = text else { return Vec::new() };
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| Problem {
+                    line: p["line"].as_u64().unwrap_or(0) as usize,
+                    reason: p["reason"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn insert_occurrences(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    occ: &[Occurrence],
+) -> Result<i64> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO occurrences (item_id, start, end, all_day, rid, summary, location)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut max_span = 0;
+    for o in occ {
+        let (s, e) = (o.start.timestamp(), o.end.timestamp());
+        max_span = max_span.max(e - s);
+        stmt.execute(params![
+            item_id,
+            s,
+            e,
+            matches!(o.start, crate::model::Moment::Date(_)),
+            o.recurrence_id,
+            o.summary,
+            o.location
+        ])?;
+    }
+    Ok(max_span)
+}
+
+/// Writes `raw` as the new current version of an item (inserting it if `existing` is None),
+/// keeping the previous version as a revision.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write(
+    tx: &Transaction<'_>,
+    existing: Option<(i64, u32)>,
+    collection_id: i64,
+    uid: &str,
+    raw: &[u8],
+    d: &Derived,
+    origin: &str,
+    edited: bool,
+    deleted_at: Option<&str>,
+) -> Result<(i64, i64)> {
+    let c = &d.columns;
+    let flags = if d.problems.is_empty() {
+        0
+    } else {
+        Flags::UNPARSABLE
+    } | existing.map_or(0, |(_, f)| f & Flags::CONFLICT);
+    let now = now_text();
+    let id = match existing {
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO items (collection_id, kind, uid, raw, rev, origin, updated_at, edited,
+                   deleted_at, flags, problems, title, sort_key, data, start_ts, end_ts, all_day,
+                   recurring, due_ts, priority, status, completed_ts, parent, bday_md)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                   ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+            )?
+            .execute(params![
+                collection_id,
+                d.kind.as_str(),
+                uid,
+                raw,
+                origin,
+                now,
+                edited,
+                deleted_at,
+                flags,
+                problems_text(&d.problems),
+                c.title,
+                c.sort_key,
+                c.data,
+                c.start_ts,
+                c.end_ts,
+                c.all_day,
+                c.recurring,
+                c.due_ts,
+                c.priority,
+                c.status,
+                c.completed_ts,
+                c.parent,
+                c.bday_md
+            ])?;
+            tx.last_insert_rowid()
+        }
+        Some((id, _)) => {
+            tx.prepare_cached(
+                "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
+                 SELECT id, rev, raw, origin, updated_at, deleted_at IS NOT NULL FROM items WHERE id = ?1",
+            )?
+            .execute([id])?;
+            tx.prepare_cached(
+                "UPDATE items SET kind = ?2, raw = ?3, rev = rev + 1, origin = ?4, updated_at = ?5,
+                   edited = ?6, deleted_at = ?7, flags = ?8, problems = ?9, title = ?10,
+                   sort_key = ?11, data = ?12, start_ts = ?13, end_ts = ?14, all_day = ?15,
+                   recurring = ?16, due_ts = ?17, priority = ?18, status = ?19, completed_ts = ?20,
+                   parent = ?21, bday_md = ?22
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                d.kind.as_str(),
+                raw,
+                origin,
+                now,
+                edited,
+                deleted_at,
+                flags,
+                problems_text(&d.problems),
+                c.title,
+                c.sort_key,
+                c.data,
+                c.start_ts,
+                c.end_ts,
+                c.all_day,
+                c.recurring,
+                c.due_ts,
+                c.priority,
+                c.status,
+                c.completed_ts,
+                c.parent,
+                c.bday_md
+            ])?;
+            tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM occurrences WHERE item_id = ?1")?
+                .execute([id])?;
+            id
+        }
+    };
+    tx.prepare_cached("INSERT INTO items_fts (rowid, body) VALUES (?1, ?2)")?
+        .execute(params![id, c.search])?;
+    let span = insert_occurrences(tx, id, &d.occurrences)?;
+    Ok((id, span))
+}
+
+impl Store {
+    /// Imports items, merging by UID inside each target collection: an identical item changes
+    /// nothing, a changed one becomes a new revision. One transaction for the whole batch.
+    pub fn import_batch(
+        &mut self,
+        batch: Vec<Incoming>,
+        origin: &str,
+    ) -> Result<Vec<ImportOutcome>> {
+        let window = self.coverage()?;
+        // Parse outside the transaction: the write lock is held only for SQL.
+        let derived: Vec<(Incoming, Derived)> = batch
+            .into_iter()
+            .map(|inc| {
+                let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
+                (inc, d)
+            })
+            .collect();
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(derived.len());
+        let mut max_span = 0;
+        for (inc, d) in derived {
+            let found: Option<(i64, Vec<u8>, u32)> = tx
+                .prepare_cached(
+                    "SELECT id, raw, flags FROM items WHERE collection_id = ?1 AND uid = ?2",
+                )?
+                .query_row(params![inc.collection_id, inc.item.uid], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            let uid = inc.item.uid.clone();
+            match found {
+                Some((_, raw, _)) if raw == inc.item.raw => {
+                    out.push(ImportOutcome::Unchanged { uid });
+                }
+                Some((id, _, flags)) => {
+                    let deleted: Option<String> =
+                        tx.query_row("SELECT deleted_at FROM items WHERE id = ?1", [id], |r| {
+                            r.get(0)
+                        })?;
+                    let (_, span) = write(
+                        &tx,
+                        Some((id, flags)),
+                        inc.collection_id,
+                        &uid,
+                        &inc.item.raw,
+                        &d,
+                        origin,
+                        false,
+                        deleted.as_deref(),
+                    )?;
+                    max_span = max_span.max(span);
+                    out.push(ImportOutcome::Updated {
+                        uid,
+                        problems: d.problems,
+                    });
+                }
+                None => {
+                    let (_, span) = write(
+                        &tx,
+                        None,
+                        inc.collection_id,
+                        &uid,
+                        &inc.item.raw,
+                        &d,
+                        origin,
+                        false,
+                        None,
+                    )?;
+                    max_span = max_span.max(span);
+                    out.push(ImportOutcome::Added {
+                        uid,
+                        problems: d.problems,
+                    });
+                }
+            }
+        }
+        Self::raise_max_span(&tx, max_span)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Adds a new item made by Holdfast (`new …`). Returns its problems (none for our own text).
+    pub fn create(
+        &mut self,
+        collection: &str,
+        uid: &str,
+        raw: &[u8],
+        origin: &str,
+    ) -> Result<Vec<Problem>> {
+        let collection_id = self.collection_id(collection)?;
+        let window = self.coverage()?;
+        let d = derive(raw, Vec::new(), window);
+        let tx = self.conn.transaction()?;
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM items WHERE collection_id = ?1 AND uid = ?2",
+                params![collection_id, uid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "an item with UID {uid:?} already exists in {collection}"
+            )));
+        }
+        let (_, span) = write(&tx, None, collection_id, uid, raw, &d, origin, true, None)?;
+        Self::raise_max_span(&tx, span)?;
+        tx.commit()?;
+        Ok(d.problems)
+    }
+
+    /// Replaces an item's text (edit, done, revert): the old version becomes a revision.
+    pub fn update(
+        &mut self,
+        item: &StoredItem,
+        raw: &[u8],
+        origin: &str,
+        undelete: bool,
+    ) -> Result<Vec<Problem>> {
+        let window = self.coverage()?;
+        let d = derive(raw, Vec::new(), window);
+        let tx = self.conn.transaction()?;
+        let deleted_at: Option<String> = if undelete {
+            None
+        } else {
+            tx.query_row(
+                "SELECT deleted_at FROM items WHERE id = ?1",
+                [item.id],
+                |r| r.get(0),
+            )?
+        };
+        let (_, span) = write(
+            &tx,
+            Some((item.id, item.flags.0)),
+            item.collection_id,
+            &item.uid,
+            raw,
+            &d,
+            origin,
+            true,
+            deleted_at.as_deref(),
+        )?;
+        Self::raise_max_span(&tx, span)?;
+        tx.commit()?;
+        Ok(d.problems)
+    }
+
+    /// Moves an item to the trash (a new revision; nothing is removed).
+    pub fn delete(&mut self, item: &StoredItem) -> Result<()> {
+        self.set_deleted(item, Some(now_text()), "delete")
+    }
+
+    /// Brings an item back from the trash.
+    pub fn undelete(&mut self, item: &StoredItem) -> Result<()> {
+        self.set_deleted(item, None, "undelete")
+    }
+
+    fn set_deleted(&mut self, item: &StoredItem, at: Option<String>, origin: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
+             SELECT id, rev, raw, origin, updated_at, deleted_at IS NOT NULL FROM items WHERE id = ?1",
+            [item.id],
+        )?;
+        tx.execute(
+            "UPDATE items SET deleted_at = ?2, rev = rev + 1, origin = ?3, updated_at = ?4 WHERE id = ?1",
+            params![item.id, at, origin, now_text()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every version of an item, oldest first, the current one last.
+    pub fn history(&self, item: &StoredItem) -> Result<Vec<Revision>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT rev, at, origin, deleted, raw FROM revisions WHERE item_id = ?1
+             UNION ALL
+             SELECT rev, updated_at, origin, deleted_at IS NOT NULL, raw FROM items WHERE id = ?1
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([item.id], |r| {
+            let raw: Vec<u8> = r.get(4)?;
+            Ok(Revision {
+                rev: r.get(0)?,
+                time: r.get(1)?,
+                origin: r.get(2)?,
+                deleted: r.get(3)?,
+                text: String::from_utf8_lossy(&raw).into_owned(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The bytes of one revision.
+    pub fn revision_raw(&self, item: &StoredItem, rev: i64) -> Result<Vec<u8>> {
+        if rev == item.rev {
+            return Ok(item.raw.clone());
+        }
+        self.conn
+            .query_row(
+                "SELECT raw FROM revisions WHERE item_id = ?1 AND rev = ?2",
+                params![item.id, rev],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "{} has no revision {rev} (see `holdfast history {}`)",
+                    item.uid, item.uid
+                ))
+            })
+    }
+
+    /// Finds a live or trashed item by UID, optionally inside one collection.
+    pub fn find(&self, uid: &str, collection: Option<&str>) -> Result<StoredItem> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, i.raw, i.rev, i.flags,
+                    i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
+             FROM items i JOIN collections c ON c.id = i.collection_id
+             WHERE i.uid = ?1 AND (?2 IS NULL OR c.name = ?2)",
+        )?;
+        let rows: Vec<StoredItem> = stmt
+            .query_map(params![uid, collection], row_to_item)?
+            .collect::<rusqlite::Result<_>>()?;
+        match rows.len() {
+            0 => Err(StoreError::NotFound(uid.to_string())),
+            1 => Ok(rows
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::NotFound(uid.to_string()))?),
+            n => Err(StoreError::Ambiguous {
+                uid: uid.to_string(),
+                count: n,
+            }),
+        }
+    }
+
+    fn raise_max_span(tx: &Transaction<'_>, span: i64) -> Result<()> {
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('occ_max_span', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            [span.to_string()],
+        )?;
+        Ok(())
+    }
+}
+
+pub(super) fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredItem> {
+    let kind: String = r.get(3)?;
+    let data: String = r.get(11)?;
+    Ok(StoredItem {
+        id: r.get(0)?,
+        collection: r.get(1)?,
+        collection_id: r.get(2)?,
+        kind: Kind::parse(&kind).unwrap_or(Kind::Event),
+        uid: r.get(4)?,
+        raw: r.get(5)?,
+        rev: r.get(6)?,
+        flags: Flags(r.get(7)?),
+        deleted: r.get(8)?,
+        edited: r.get(9)?,
+        problems: parse_problems(r.get(10)?),
+        data: serde_json::from_str(&data).unwrap_or_default(),
+    })
+}

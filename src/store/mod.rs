@@ -1,0 +1,296 @@
+//! The local database: the authoritative copy of every item (DESIGN.md §3).
+//!
+//! Owns: schema and ordered migrations, items with their exact bytes and parsed columns,
+//! revisions (every write keeps the previous version), the trash, flags, FTS5 search, the
+//! occurrence table, birthdays, snapshots. This is the only module that writes SQL; it never
+//! talks to the network or the terminal.
+//!
+//! Durability: WAL with `synchronous=FULL`, every batch one transaction, so killing the process
+//! at any instant leaves a consistent database (I4). The data directory is 0700 and every file
+//! in it 0600 (I10).
+
+mod columns;
+mod items;
+mod query;
+mod snapshot;
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use columns::{fold_for_search, Columns};
+pub use items::{ImportOutcome, Incoming, StoredItem};
+pub use query::{Filter, ListedOccurrence};
+pub use snapshot::Backup;
+
+/// Name of the database file inside the data directory.
+pub const DB_FILE: &str = "holdfast.db";
+
+/// Ordered schema migrations; each runs in its own transaction and bumps `user_version`.
+/// Never edit a released step: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: items, revisions, collections, occurrences, FTS.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        color TEXT,
+        account TEXT,
+        href TEXT,
+        sync_token TEXT,
+        ctag TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        kind TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        rev INTEGER NOT NULL,
+        origin TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        edited INTEGER NOT NULL DEFAULT 0,
+        deleted_at TEXT,
+        flags INTEGER NOT NULL DEFAULT 0,
+        problems TEXT,
+        title TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        start_ts INTEGER,
+        end_ts INTEGER,
+        all_day INTEGER NOT NULL DEFAULT 0,
+        recurring INTEGER NOT NULL DEFAULT 0,
+        due_ts INTEGER,
+        priority INTEGER,
+        status TEXT,
+        completed_ts INTEGER,
+        parent TEXT,
+        bday_md TEXT,
+        UNIQUE (collection_id, uid)
+    );
+    CREATE INDEX items_uid ON items(uid);
+    CREATE INDEX items_kind_sort ON items(kind, sort_key);
+    CREATE INDEX items_bday ON items(bday_md) WHERE bday_md IS NOT NULL;
+    CREATE INDEX items_recurring ON items(recurring) WHERE recurring = 1;
+    CREATE INDEX items_flagged ON items(flags) WHERE flags != 0;
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        rev INTEGER NOT NULL,
+        raw BLOB NOT NULL,
+        origin TEXT NOT NULL,
+        at TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (item_id, rev)
+    );
+    CREATE TABLE occurrences (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        all_day INTEGER NOT NULL,
+        rid INTEGER,
+        summary TEXT,
+        location TEXT
+    );
+    CREATE INDEX occurrences_start ON occurrences(start);
+    CREATE INDEX occurrences_item ON occurrences(item_id);
+    CREATE VIRTUAL TABLE items_fts USING fts5(
+        body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+    );
+    "#,
+];
+
+/// Errors of the store, worded for the person who will read them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} was written by a newer Holdfast (schema {found}; this binary knows up to {known}). \
+         Upgrade holdfast, or restore an older backup with `holdfast restore-backup FILE`"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "no item with UID {0:?} (see `holdfast list … --json` for UIDs; deleted items: `--trash`)"
+    )]
+    NotFound(String),
+    #[error("UID {uid:?} exists in {count} collections; name one with --collection")]
+    Ambiguous { uid: String, count: usize },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    data_dir: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` (and parents) with mode 0700, and tightens it if it already exists.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io(dir))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(dir))
+}
+
+/// Makes a file readable by its owner only, if it exists.
+pub fn private_file(path: &Path) -> Result<()> {
+    match fs::metadata(path) {
+        Ok(_) => fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io(path)),
+        Err(_) => Ok(()),
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`, runs migrations and makes sure the
+    /// default collections exist.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let store = Self::open_file(&path)?;
+        for name in ["Contacts", "Calendar", "Tasks"] {
+            store.collection_id(name)?;
+        }
+        Ok(store)
+    }
+
+    fn open_file(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            // Create the file 0600 before SQLite does, so it is never readable by others.
+            fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .map_err(io(path))?;
+        }
+        private_file(path)?;
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let data_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            data_dir,
+        };
+        store.migrate()?;
+        for ext in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(ext);
+            private_file(Path::new(&p))?;
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Schema version this binary writes.
+    pub fn latest_schema() -> i64 {
+        MIGRATIONS.len() as i64
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = Self::latest_schema();
+        if current > known {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found: current,
+                known,
+            });
+        }
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(step)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The id of the collection called `name`, created (local-only) if missing.
+    pub fn collection_id(&self, name: &str) -> Result<i64> {
+        if let Some(id) = self
+            .conn
+            .query_row("SELECT id FROM collections WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            return Ok(id);
+        }
+        self.conn.execute(
+            "INSERT INTO collections (name, created_at) VALUES (?1, ?2)",
+            rusqlite::params![name, now_text()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Collection names with live item counts.
+    pub fn collections(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.name, (SELECT count(*) FROM items i WHERE i.collection_id = c.id AND i.deleted_at IS NULL)
+             FROM collections c ORDER BY c.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// Now, as stored: RFC 3339 UTC with seconds.
+pub fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

@@ -1,0 +1,111 @@
+//! Snapshots (I6): `VACUUM INTO` copies under `<data>/backups/`, rotated, and restore, which
+//! always snapshots the current database first: nothing is overwritten without a copy.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, MAIN_DB};
+
+use super::{private_dir, private_file, Result, Store, StoreError};
+
+/// A snapshot file.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+impl Store {
+    pub fn backups_dir(&self) -> PathBuf {
+        self.data_dir.join("backups")
+    }
+
+    /// Copies the database to a new snapshot and keeps the newest `keep` snapshots.
+    pub fn backup(&self, keep: usize) -> Result<Backup> {
+        let dir = self.backups_dir();
+        private_dir(&dir)?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let mut path = dir.join(format!("holdfast-{stamp}.db"));
+        let mut n = 1;
+        while path.exists() {
+            n += 1;
+            path = dir.join(format!("holdfast-{stamp}-{n}.db"));
+        }
+        let target = path.to_string_lossy().into_owned();
+        self.conn.execute("VACUUM INTO ?1", [&target])?;
+        private_file(&path)?;
+        self.rotate(keep.max(1))?;
+        let bytes = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        Ok(Backup { path, bytes })
+    }
+
+    /// Snapshots, newest first.
+    pub fn list_backups(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.backups_dir();
+        let mut out: Vec<PathBuf> = match fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("holdfast-") && n.ends_with(".db"))
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        out.sort();
+        out.reverse();
+        Ok(out)
+    }
+
+    fn rotate(&self, keep: usize) -> Result<()> {
+        for old in self.list_backups()?.into_iter().skip(keep) {
+            fs::remove_file(&old).map_err(|source| StoreError::Io { path: old, source })?;
+        }
+        Ok(())
+    }
+
+    /// Restores a snapshot: checks it is a sound Holdfast database this binary can read,
+    /// snapshots the current database, then copies the file in. Returns the safety snapshot.
+    pub fn restore(&mut self, file: &Path, keep: usize) -> Result<Backup> {
+        let src = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| StoreError::Invalid(format!("{}: cannot open: {e}", file.display())))?;
+        let check: String = src
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| StoreError::Invalid(format!("{}: not a database: {e}", file.display())))?;
+        if check != "ok" {
+            return Err(StoreError::Invalid(format!(
+                "{}: the file is damaged ({check}); nothing was changed",
+                file.display()
+            )));
+        }
+        let version: i64 = src.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let has_items: bool = src
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'items'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(false);
+        if !has_items || version == 0 {
+            return Err(StoreError::Invalid(format!(
+                "{}: not a Holdfast database; nothing was changed",
+                file.display()
+            )));
+        }
+        if version > Store::latest_schema() {
+            return Err(StoreError::NewerSchema {
+                path: file.to_path_buf(),
+                found: version,
+                known: Store::latest_schema(),
+            });
+        }
+        drop(src);
+        // Keep one more than usual so the safety copy never pushes out the file being restored.
+        let safety = self.backup(keep + 1)?;
+        self.conn
+            .restore(MAIN_DB, file, None::<fn(rusqlite::backup::Progress)>)?;
+        self.migrate()?;
+        Ok(safety)
+    }
+}
