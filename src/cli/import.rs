@@ -229,7 +229,8 @@ pub fn export(
             None => None,
         };
         let mut n = 0;
-        ctx.store.for_each_raw(&[Kind::Contact], |item, raw| {
+        ctx.store.for_each_raw(&[Kind::Contact], |item| {
+            let raw = item.raw;
             n += 1;
             match target {
                 None => {
@@ -289,13 +290,18 @@ fn export_calendar(
     path: &Path,
     kinds: &[Kind],
 ) -> Result<(usize, u64), super::Failure> {
-    // Pass 1: the VTIMEZONEs the items carry (first definition of each TZID wins) and the
-    // TZIDs they use, so the file is self-contained.
+    // One pass: components go to a body file while the VTIMEZONEs (first definition of each
+    // TZID wins) and the TZIDs in use are collected; then header + zones + body make the file,
+    // so it is self-contained.
     let mut zones: Vec<(String, Vec<u8>)> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut used: Vec<String> = Vec::new();
-    ctx.store.for_each_raw(kinds, |_, raw| {
-        let parts = lines::calendar_parts(raw);
+    let body_path = path.with_extension("holdfast-body");
+    let mut body = Output::create(&body_path).map_err(io_err(path))?;
+    let mut n = 0;
+    ctx.store.for_each_raw(kinds, |item| {
+        n += 1;
+        let parts = lines::calendar_parts(item.raw);
         for (id, bytes) in parts.timezones {
             if seen.insert(id.clone()) {
                 zones.push((id, bytes));
@@ -306,8 +312,12 @@ fn export_calendar(
                 used.push(t);
             }
         }
+        for c in parts.components {
+            body.write(&c)?;
+        }
         Ok(())
     })?;
+    body.finish().map_err(io_err(path))?;
     for t in used {
         if !seen.contains(&t) {
             // 2000-01-01 .. 2040-01-01
@@ -329,14 +339,9 @@ fn export_calendar(
     for (_, bytes) in &zones {
         out.write(bytes).map_err(io_err(path))?;
     }
-    let mut n = 0;
-    ctx.store.for_each_raw(kinds, |_, raw| {
-        n += 1;
-        for c in lines::calendar_parts(raw).components {
-            out.write(&c)?;
-        }
-        Ok(())
-    })?;
+    let mut reader = fs::File::open(&body_path).map_err(io_err(path))?;
+    out.bytes += std::io::copy(&mut reader, &mut out.w).map_err(io_err(path))?;
+    let _ = fs::remove_file(&body_path);
     out.write(b"END:VCALENDAR\r\n").map_err(io_err(path))?;
     let bytes = out.finish().map_err(io_err(path))?;
     Ok((n, bytes))
@@ -365,18 +370,15 @@ fn export_vdir(ctx: &Context, dir: &Path) -> Result<usize, super::Failure> {
     let mut n = 0;
     ctx.store.for_each_raw(
         &[Kind::Contact, Kind::Event, Kind::Todo, Kind::Journal],
-        |item, raw| {
-            let sub = dir.join(file_name(&item.collection));
+        |item| {
+            let raw = item.raw;
+            let sub = dir.join(file_name(item.collection));
             fs::create_dir_all(&sub)?;
-            let mut path = sub.join(format!(
-                "{}.{}",
-                file_name(&item.uid),
-                item.kind.extension()
-            ));
+            let mut path = sub.join(format!("{}.{}", file_name(item.uid), item.kind.extension()));
             if path.exists() {
                 path = sub.join(format!(
                     "{}-{}.{}",
-                    file_name(&item.uid),
+                    file_name(item.uid),
                     item.id,
                     item.kind.extension()
                 ));

@@ -231,8 +231,8 @@ fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
 }
 
 fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcome {
-    let occ = ctx.store.occurrences(filter, from, to)?;
     if ctx.json {
+        let occ = ctx.store.occurrences(filter, from, to)?;
         let arr: Vec<Value> = occ
             .iter()
             .map(|o| {
@@ -267,27 +267,37 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         println!("{}", Value::Array(arr));
         return Ok(exit::OK);
     }
+    let occ = ctx.store.occurrence_rows(filter, from, to)?;
     let rows: Vec<Vec<String>> = occ
-        .iter()
+        .into_iter()
         .map(|o| {
-            let start = local_time(&o.occurrence.start.to_rfc3339());
-            let end = match o.occurrence.end {
-                Moment::Instant(t) => t.with_timezone(&Local).format("%H:%M").to_string(),
-                Moment::Date(_) => "all day".into(),
+            let (start, end) = if o.all_day {
+                let d = DateTime::<Utc>::from_timestamp(o.start, 0).unwrap_or_default();
+                (d.format("%Y-%m-%d %a").to_string(), "all day".to_string())
+            } else {
+                let s = DateTime::<Utc>::from_timestamp(o.start, 0)
+                    .unwrap_or_default()
+                    .with_timezone(&Local);
+                let e = DateTime::<Utc>::from_timestamp(o.end, 0)
+                    .unwrap_or_default()
+                    .with_timezone(&Local);
+                (
+                    s.format("%Y-%m-%d %a %H:%M").to_string(),
+                    e.format("%H:%M").to_string(),
+                )
             };
+            let names = o.flags.names();
             vec![
                 start,
                 end,
-                o.occurrence
-                    .summary
-                    .clone()
-                    .unwrap_or_else(|| s(&o.item.data["summary"])),
-                o.occurrence
-                    .location
-                    .clone()
-                    .unwrap_or_else(|| s(&o.item.data["location"])),
-                flag_mark(&o.item),
-                o.item.uid.clone(),
+                o.summary,
+                o.location,
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}]", names.join(","))
+                },
+                o.uid,
             ]
         })
         .collect();

@@ -870,39 +870,38 @@ pub struct CalendarParts {
 pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
     let mut parts = CalendarParts::default();
     let mut depth = 0usize;
-    let mut start: Option<(usize, String)> = None;
+    let mut start: Option<(usize, bool)> = None; // (offset, is VTIMEZONE)
     let mut tzid: Option<String> = None;
     for (_, text, s, e) in physical(raw) {
-        let line = Line {
-            number: 0,
-            text: text.to_vec(),
-        };
-        let folded = matches!(text.first(), Some(b' ' | b'\t'));
-        match (!folded).then(|| line.marker()).flatten() {
+        if matches!(text.first(), Some(b' ' | b'\t')) {
+            continue;
+        }
+        let marker = quick_marker(text);
+        match marker {
             Some((true, name)) => {
-                if name == "VCALENDAR" && depth == 0 {
+                if depth == 0 && name.eq_ignore_ascii_case(b"VCALENDAR") {
                     depth = 1;
                     continue;
                 }
                 if depth <= 1 && start.is_none() {
-                    start = Some((s, name));
+                    start = Some((s, name.eq_ignore_ascii_case(b"VTIMEZONE")));
                     depth = 1;
                 }
                 depth += 1;
             }
             Some((false, name)) => {
-                if name == "VCALENDAR" && start.is_none() {
+                if start.is_none() && name.eq_ignore_ascii_case(b"VCALENDAR") {
                     depth = 0;
                     continue;
                 }
                 depth = depth.saturating_sub(1);
                 if depth == 1 {
-                    if let Some((from, comp)) = start.take() {
+                    if let Some((from, is_tz)) = start.take() {
                         let mut bytes = raw[from..e].to_vec();
                         if bytes.last() != Some(&b'\n') {
                             bytes.extend_from_slice(b"\r\n");
                         }
-                        if comp == "VTIMEZONE" {
+                        if is_tz {
                             parts
                                 .timezones
                                 .push((tzid.take().unwrap_or_default(), bytes));
@@ -913,20 +912,38 @@ pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
                 }
             }
             None => {
-                if let Some((_, comp)) = &start {
-                    if comp == "VTIMEZONE" && depth == 2 && line.name() == "TZID" && tzid.is_none()
-                    {
+                let Some((_, is_tz)) = start else { continue };
+                // Only lines that mention TZID need a closer look (folded TZIDs are rare).
+                if !text.windows(4).any(|w| w.eq_ignore_ascii_case(b"TZID")) {
+                    continue;
+                }
+                let line = Line {
+                    number: 0,
+                    text: text.to_vec(),
+                };
+                if is_tz {
+                    if depth == 2 && tzid.is_none() && line.name() == "TZID" {
                         tzid = line.value().map(|v| decode(v).trim().to_string());
-                    } else if comp != "VTIMEZONE" {
-                        if let Some(t) = line.param("TZID") {
-                            if !parts.tzids.contains(&t) {
-                                parts.tzids.push(t);
-                            }
-                        }
+                    }
+                } else if let Some(t) = line.param("TZID") {
+                    if !parts.tzids.contains(&t) {
+                        parts.tzids.push(t);
                     }
                 }
             }
         }
     }
     parts
+}
+
+/// `BEGIN:X` / `END:X` without allocating.
+fn quick_marker(text: &[u8]) -> Option<(bool, &[u8])> {
+    let t = trim(text);
+    if t.len() > 6 && t[..6].eq_ignore_ascii_case(b"BEGIN:") {
+        Some((true, trim(&t[6..])))
+    } else if t.len() > 4 && t[..4].eq_ignore_ascii_case(b"END:") {
+        Some((false, trim(&t[4..])))
+    } else {
+        None
+    }
 }

@@ -229,6 +229,49 @@ pub(super) fn write(
     Ok((id, span))
 }
 
+/// Parses a batch on every core (parsing dominates import time; SQL stays on one thread).
+fn derive_parallel(batch: Vec<Incoming>, window: (i64, i64)) -> Vec<(Incoming, Derived)> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if threads == 1 || batch.len() < 64 {
+        return batch
+            .into_iter()
+            .map(|inc| {
+                let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
+                (inc, d)
+            })
+            .collect();
+    }
+    let per = batch.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<Incoming>> = Vec::new();
+    let mut it = batch.into_iter().peekable();
+    while it.peek().is_some() {
+        chunks.push(it.by_ref().take(per).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|inc| {
+                            let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
+                            (inc, d)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 impl Store {
     /// Imports items, merging by UID inside each target collection: an identical item changes
     /// nothing, a changed one becomes a new revision. One transaction for the whole batch.
@@ -239,13 +282,7 @@ impl Store {
     ) -> Result<Vec<ImportOutcome>> {
         let window = self.coverage()?;
         // Parse outside the transaction: the write lock is held only for SQL.
-        let derived: Vec<(Incoming, Derived)> = batch
-            .into_iter()
-            .map(|inc| {
-                let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
-                (inc, d)
-            })
-            .collect();
+        let derived = derive_parallel(batch, window);
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(derived.len());
         let mut max_span = 0;

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use columns::{fold_for_search, Columns};
 pub use items::{ImportOutcome, Incoming, StoredItem};
-pub use query::{Filter, ListedOccurrence};
+pub use query::{Filter, ListedOccurrence, OccurrenceRow, RawRef};
 pub use snapshot::Backup;
 
 /// Name of the database file inside the data directory.
@@ -109,6 +109,8 @@ const MIGRATIONS: &[&str] = &[
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database value error: {0}")]
+    Value(#[from] rusqlite::types::FromSqlError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -26,6 +26,27 @@ pub struct ListedOccurrence {
     pub occurrence: Occurrence,
 }
 
+/// An item's bytes, borrowed from the database row (export streams these).
+pub struct RawRef<'a> {
+    pub id: i64,
+    pub collection: &'a str,
+    pub kind: Kind,
+    pub uid: &'a str,
+    pub raw: &'a [u8],
+}
+
+/// One line of a person's event list.
+#[derive(Debug, Clone)]
+pub struct OccurrenceRow {
+    pub start: i64,
+    pub end: i64,
+    pub all_day: bool,
+    pub summary: String,
+    pub location: String,
+    pub flags: Flags,
+    pub uid: String,
+}
+
 /// Past this many years of extension, a window is expanded in memory instead of stored.
 const MAX_STORED_YEARS: i64 = 6;
 
@@ -198,7 +219,7 @@ impl Store {
                AND (?5 = 0 OR i.flags & {} != 0)
                AND (?6 IS NULL OR c.name = ?6)
                AND (?7 IS NULL OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
-             ORDER BY o.start, i.sort_key",
+             ORDER BY o.start",
             Flags::CONFLICT
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -233,6 +254,81 @@ impl Store {
                         summary: r.get(16)?,
                         location: r.get(17)?,
                     },
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The columns a person's event list shows, without decoding the item's fields: the fast
+    /// path for big windows. Rows: (start, end, all_day, summary, location, flags, uid).
+    pub fn occurrence_rows(
+        &mut self,
+        f: &Filter,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<OccurrenceRow>> {
+        if !self.ensure_coverage(from, to)? {
+            return Ok(self
+                .occurrences_in_memory(f, from, to)?
+                .into_iter()
+                .map(|o| OccurrenceRow {
+                    start: o.occurrence.start.timestamp(),
+                    end: o.occurrence.end.timestamp(),
+                    all_day: matches!(o.occurrence.start, crate::model::Moment::Date(_)),
+                    summary: o
+                        .occurrence
+                        .summary
+                        .unwrap_or_else(|| o.item.data["summary"].as_str().unwrap_or("").into()),
+                    location: o
+                        .occurrence
+                        .location
+                        .or_else(|| o.item.data["location"].as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    flags: o.item.flags,
+                    uid: o.item.uid,
+                })
+                .collect());
+        }
+        let max_span: i64 = self
+            .meta("occ_max_span")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let sql = format!(
+            "SELECT o.start, o.end, o.all_day, coalesce(o.summary, i.title),
+                    coalesce(o.location, json_extract(i.data, '$.location'), ''), i.flags, i.uid
+             FROM occurrences o JOIN items i ON i.id = o.item_id
+                  JOIN collections c ON c.id = i.collection_id
+             WHERE o.start < ?2 AND o.start >= ?3
+               AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
+               AND (i.deleted_at IS NOT NULL) = ?4
+               AND (?5 = 0 OR i.flags & {} != 0)
+               AND (?6 IS NULL OR c.name = ?6)
+               AND (?7 IS NULL OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
+             ORDER BY o.start",
+            Flags::CONFLICT
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let fts = f.query.as_deref().and_then(fts_query);
+        let rows = stmt.query_map(
+            params![
+                from,
+                to,
+                from - max_span,
+                f.trash,
+                f.conflicts,
+                f.collection,
+                fts
+            ],
+            |r| {
+                Ok(OccurrenceRow {
+                    start: r.get(0)?,
+                    end: r.get(1)?,
+                    all_day: r.get(2)?,
+                    summary: r.get(3)?,
+                    location: r.get(4)?,
+                    flags: Flags(r.get(5)?),
+                    uid: r.get(6)?,
                 })
             },
         )?;
@@ -296,23 +392,30 @@ impl Store {
     pub fn for_each_raw(
         &self,
         kinds: &[Kind],
-        mut f: impl FnMut(&StoredItem, &[u8]) -> std::io::Result<()>,
+        mut f: impl FnMut(&RawRef<'_>) -> std::io::Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, i.raw, i.rev, i.flags,
-                    i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
+            "SELECT i.id, c.name, i.kind, i.uid, i.raw
              FROM items i JOIN collections c ON c.id = i.collection_id
              WHERE i.deleted_at IS NULL ORDER BY c.name, i.id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let item = row_to_item(r)?;
-            if kinds.contains(&item.kind) {
-                f(&item, &item.raw).map_err(|e| super::StoreError::Io {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+            let kind = Kind::parse(r.get_ref(2)?.as_str()?).unwrap_or(Kind::Event);
+            if !kinds.contains(&kind) {
+                continue;
             }
+            let item = RawRef {
+                id: r.get(0)?,
+                collection: r.get_ref(1)?.as_str()?,
+                kind,
+                uid: r.get_ref(3)?.as_str()?,
+                raw: r.get_ref(4)?.as_blob()?,
+            };
+            f(&item).map_err(|e| super::StoreError::Io {
+                path: self.path.clone(),
+                source: e,
+            })?;
         }
         Ok(())
     }
