@@ -7,7 +7,10 @@ use std::path::Path;
 
 /// Each module and the crate modules it must never import.
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("model", &["format", "store", "cli", "config", "sync", "tui"]),
+    (
+        "model",
+        &["format", "store", "cli", "config", "sync", "tui"],
+    ),
     ("format", &["store", "cli", "config", "sync", "tui"]),
     ("store", &["cli", "config", "sync", "tui"]),
     ("cli", &["tui"]),
@@ -74,7 +77,11 @@ fn module_dependencies_point_one_way() {
             }
         }
     }
-    assert!(bad.is_empty(), "dependency rule broken:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "dependency rule broken:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -85,17 +92,28 @@ fn crates_stay_in_their_rooms() {
     let mut bad = Vec::new();
     for f in &files {
         let module = module_of(&src, f);
-        let file_name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let text = fs::read_to_string(f).unwrap_or_default();
         for (krate, rooms) in ROOMS {
-            let used = text.contains(&format!("{krate}::")) || text.contains(&format!("use {krate}"));
+            let used =
+                text.contains(&format!("{krate}::")) || text.contains(&format!("use {krate}"));
             let allowed = rooms.iter().any(|r| *r == module || *r == file_name);
             if used && !allowed {
-                bad.push(format!("{} uses {krate}, allowed only in {rooms:?}", f.display()));
+                bad.push(format!(
+                    "{} uses {krate}, allowed only in {rooms:?}",
+                    f.display()
+                ));
             }
         }
     }
-    assert!(bad.is_empty(), "crates outside their rooms:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "crates outside their rooms:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]

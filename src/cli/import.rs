@@ -82,9 +82,9 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
                         t.updated += 1;
                         problems
                     }
-                    ImportOutcome::Unchanged { .. } => {
+                    ImportOutcome::Unchanged { problems, .. } => {
                         t.unchanged += 1;
-                        continue;
+                        problems
                     }
                 };
                 if !problems.is_empty() {

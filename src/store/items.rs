@@ -17,9 +17,19 @@ pub struct Incoming {
 /// What happened to one imported item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportOutcome {
-    Added { uid: String, problems: Vec<Problem> },
-    Updated { uid: String, problems: Vec<Problem> },
-    Unchanged { uid: String },
+    Added {
+        uid: String,
+        problems: Vec<Problem>,
+    },
+    Updated {
+        uid: String,
+        problems: Vec<Problem>,
+    },
+    /// Already stored exactly so; `problems` are the stored ones (a flagged item stays flagged).
+    Unchanged {
+        uid: String,
+        problems: Vec<Problem>,
+    },
 }
 
 /// An item as stored.
@@ -287,20 +297,23 @@ impl Store {
         let mut out = Vec::with_capacity(derived.len());
         let mut max_span = 0;
         for (inc, d) in derived {
-            let found: Option<(i64, Vec<u8>, u32)> = tx
+            let found: Option<(i64, Vec<u8>, u32, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT id, raw, flags FROM items WHERE collection_id = ?1 AND uid = ?2",
+                    "SELECT id, raw, flags, problems FROM items WHERE collection_id = ?1 AND uid = ?2",
                 )?
                 .query_row(params![inc.collection_id, inc.item.uid], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .optional()?;
             let uid = inc.item.uid.clone();
             match found {
-                Some((_, raw, _)) if raw == inc.item.raw => {
-                    out.push(ImportOutcome::Unchanged { uid });
+                Some((_, raw, _, problems)) if raw == inc.item.raw => {
+                    out.push(ImportOutcome::Unchanged {
+                        uid,
+                        problems: parse_problems(problems),
+                    });
                 }
-                Some((id, _, flags)) => {
+                Some((id, _, flags, _)) => {
                     let deleted: Option<String> =
                         tx.query_row("SELECT deleted_at FROM items WHERE id = ?1", [id], |r| {
                             r.get(0)
