@@ -125,7 +125,7 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
     let items = ctx.store.list(&filter)?;
     if ctx.json {
         let arr: Vec<Value> = items.iter().map(|i| Value::Object(base(i))).collect();
-        println!("{}", Value::Array(arr));
+        super::emit(&format!("{}\n", Value::Array(arr)));
         return Ok(exit::OK);
     }
     let rows: Vec<Vec<String>> = match kind {
@@ -264,7 +264,7 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
                 Value::Object(m)
             })
             .collect();
-        println!("{}", Value::Array(arr));
+        super::emit(&format!("{}\n", Value::Array(arr)));
         return Ok(exit::OK);
     }
     let occ = ctx.store.occurrence_rows(filter, from, to)?;

@@ -52,6 +52,21 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
+/// Writes command output to stdout. A closed pipe (`holdfast list … | head`) ends the process
+/// quietly instead of panicking.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let r = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    if let Err(e) = r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("holdfast: cannot write output: {e}");
+        std::process::exit(i32::from(exit::ERROR));
+    }
+}
+
 pub fn usage(msg: impl Into<String>) -> Failure {
     Failure {
         code: exit::USAGE,

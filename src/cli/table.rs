@@ -32,7 +32,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 pub fn print(headers: &[&str], rows: &[Vec<String>]) {
-    print!("{}", render(headers, rows));
+    super::emit(&render(headers, rows));
 }
 
 #[cfg(test)]
