@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{exit, usage, Context, Outcome};
+use super::{exit, usage, Context, Failure, Outcome};
 use crate::format::{self, lines, write};
 use crate::model::Kind;
 use crate::store::{ImportOutcome, Incoming};
@@ -35,72 +35,39 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
                 continue;
             }
         };
-        let split = lines::split(&bytes);
+        let origin = format!("import:{}", file.display());
+        let mut t = Tally::default();
+        let mut pending: Vec<lines::RawItem> = Vec::with_capacity(IMPORT_BATCH);
+        let mut failure: Option<Failure> = None;
+        let mut seen = 0usize;
+        // Items are written while the file is still being cut: memory stays at the file's size.
+        let stray = lines::split_each(&bytes, |item| {
+            seen += 1;
+            if failure.is_some() {
+                return;
+            }
+            pending.push(item);
+            if pending.len() >= IMPORT_BATCH {
+                let batch = std::mem::take(&mut pending);
+                if let Err(e) =
+                    write_batch(ctx, &mut ids, &collection, &origin, file, batch, &mut t)
+                {
+                    failure = Some(e);
+                }
+            }
+        });
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        write_batch(ctx, &mut ids, &collection, &origin, file, pending, &mut t)?;
         drop(bytes);
-        for p in &split.stray {
+        for p in &stray {
             eprintln!("{}:{}: {}", file.display(), p.line, p.reason);
             total.errors += 1;
         }
-        if split.items.is_empty() && split.stray.is_empty() {
+        if seen == 0 && stray.is_empty() {
             eprintln!("{}: no vCard or iCalendar data found", file.display());
             total.errors += 1;
-        }
-        let origin = format!("import:{}", file.display());
-        let mut t = Tally::default();
-        let mut items = split.items;
-        while !items.is_empty() {
-            let rest = items.split_off(items.len().min(IMPORT_BATCH));
-            let chunk = std::mem::replace(&mut items, rest);
-            let mut batch = Vec::with_capacity(chunk.len());
-            let mut meta = Vec::with_capacity(chunk.len());
-            for item in chunk {
-                let name = collection
-                    .clone()
-                    .unwrap_or_else(|| item.kind.default_collection().to_string());
-                let id = match ids.get(&name) {
-                    Some(id) => *id,
-                    None => {
-                        let id = ctx.store.collection_id(&name)?;
-                        ids.insert(name, id);
-                        id
-                    }
-                };
-                meta.push(item.clone_meta());
-                batch.push(Incoming {
-                    collection_id: id,
-                    item,
-                });
-            }
-            let outcomes = ctx.store.import_batch(batch, &origin)?;
-            for (o, m) in outcomes.iter().zip(meta) {
-                let problems = match o {
-                    ImportOutcome::Added { problems, .. } => {
-                        t.added += 1;
-                        problems
-                    }
-                    ImportOutcome::Updated { problems, .. } => {
-                        t.updated += 1;
-                        problems
-                    }
-                    ImportOutcome::Unchanged { problems, .. } => {
-                        t.unchanged += 1;
-                        problems
-                    }
-                };
-                if !problems.is_empty() {
-                    t.flagged += 1;
-                    for p in problems {
-                        eprintln!(
-                            "{}:{}: {} {}: {} (kept verbatim and flagged)",
-                            file.display(),
-                            m.file_line(p.line),
-                            m.kind.as_str(),
-                            m.uid,
-                            p.reason
-                        );
-                    }
-                }
-            }
         }
         if !ctx.json {
             println!(
@@ -135,6 +102,72 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
     } else {
         exit::OK
     })
+}
+
+/// Writes one batch of items and reports each item's problems with file and line.
+fn write_batch(
+    ctx: &mut Context,
+    ids: &mut std::collections::HashMap<String, i64>,
+    collection: &Option<String>,
+    origin: &str,
+    file: &Path,
+    chunk: Vec<lines::RawItem>,
+    t: &mut Tally,
+) -> Result<(), Failure> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let mut batch = Vec::with_capacity(chunk.len());
+    let mut meta = Vec::with_capacity(chunk.len());
+    for item in chunk {
+        let name = collection
+            .clone()
+            .unwrap_or_else(|| item.kind.default_collection().to_string());
+        let id = match ids.get(&name) {
+            Some(id) => *id,
+            None => {
+                let id = ctx.store.collection_id(&name)?;
+                ids.insert(name, id);
+                id
+            }
+        };
+        meta.push(item.clone_meta());
+        batch.push(Incoming {
+            collection_id: id,
+            item,
+        });
+    }
+    let outcomes = ctx.store.import_batch(batch, origin)?;
+    for (o, m) in outcomes.iter().zip(meta) {
+        let problems = match o {
+            ImportOutcome::Added { problems, .. } => {
+                t.added += 1;
+                problems
+            }
+            ImportOutcome::Updated { problems, .. } => {
+                t.updated += 1;
+                problems
+            }
+            ImportOutcome::Unchanged { problems, .. } => {
+                t.unchanged += 1;
+                problems
+            }
+        };
+        if !problems.is_empty() {
+            t.flagged += 1;
+            for p in problems {
+                eprintln!(
+                    "{}:{}: {} {}: {} (kept verbatim and flagged)",
+                    file.display(),
+                    m.file_line(p.line),
+                    m.kind.as_str(),
+                    m.uid,
+                    p.reason
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What `import` needs to report an item after it has been moved into the store.

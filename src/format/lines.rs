@@ -240,7 +240,124 @@ pub struct Split {
     pub stray: Vec<Problem>,
 }
 
-/// A span of physical lines [first, last] with byte range.
+/// Splits a whole .vcf or .ics file into items. Never fails: damage becomes a `Problem` on the
+/// item it belongs to (its text is still kept) or in `stray`.
+pub fn split(raw: &[u8]) -> Split {
+    let mut out = Split::default();
+    out.stray = split_each(raw, |item| out.items.push(item));
+    out
+}
+
+/// Streams the items of a file to `emit` as they are cut, so memory stays at the file's size
+/// (plus what the caller keeps). Returns the problems that belong to no item.
+pub fn split_each(raw: &[u8], mut emit: impl FnMut(RawItem)) -> Vec<Problem> {
+    let mut stray = Vec::new();
+    let mut cur = Cursor::new(raw);
+    while let Some((line, span)) = cur.peek() {
+        let marker = line.marker();
+        match marker {
+            Some((true, name)) if name == "VCARD" => split_vcard(raw, &mut cur, &mut emit),
+            Some((true, name)) if name == "VCALENDAR" => {
+                split_vcalendar(raw, &mut cur, &mut emit, &mut stray)
+            }
+            Some((true, name)) if matches!(name.as_str(), "VEVENT" | "VTODO" | "VJOURNAL") => {
+                // A bare component without VCALENDAR (some exporters write these): its bytes
+                // are the item.
+                let first = span.line;
+                let comp = read_component(&mut cur, &name);
+                let uid = comp
+                    .uid
+                    .clone()
+                    .unwrap_or_else(|| synthetic_uid(&raw[comp.span.start..comp.span.end]));
+                let mut problems = comp.problems.clone();
+                problems.push(Problem {
+                    line: first,
+                    reason: format!("{name} outside BEGIN:VCALENDAR"),
+                });
+                emit(RawItem {
+                    kind: kind_of(&name),
+                    uid,
+                    raw: raw[comp.span.start..comp.span.end].to_vec(),
+                    line: first,
+                    problems: relative(problems, first),
+                    line_map: vec![(1, first)],
+                });
+            }
+            _ => {
+                stray.push(Problem {
+                    line: span.line,
+                    reason: format!(
+                        "text outside any BEGIN/END block: {:?}",
+                        shorten(&decode(&line.text))
+                    ),
+                });
+                cur.advance();
+            }
+        }
+    }
+    stray
+}
+
+/// Logical lines of a file, produced one at a time with one line of lookahead.
+struct Cursor<'a> {
+    phys: std::iter::Peekable<Box<dyn Iterator<Item = (usize, &'a [u8], usize, usize)> + 'a>>,
+    current: Option<(Line, Span)>,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(raw: &'a [u8]) -> Self {
+        let it: Box<dyn Iterator<Item = (usize, &'a [u8], usize, usize)> + 'a> =
+            Box::new(physical(raw));
+        let mut c = Cursor {
+            phys: it.peekable(),
+            current: None,
+        };
+        c.advance();
+        c
+    }
+
+    fn peek(&self) -> Option<(&Line, Span)> {
+        self.current.as_ref().map(|(l, s)| (l, *s))
+    }
+
+    /// Moves to the next non-empty logical line (folds and quoted-printable soft breaks joined).
+    fn advance(&mut self) {
+        self.current = None;
+        while let Some((number, text, start, end)) = self.phys.next() {
+            if text.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let mut line = Line {
+                number,
+                text: text.to_vec(),
+            };
+            let mut span = Span {
+                line: number,
+                start,
+                end,
+            };
+            let mut qp_open = qp_continues(&line.text);
+            while let Some((_, next, _, next_end)) = self.phys.peek() {
+                let folded = matches!(next.first(), Some(b' ' | b'\t'));
+                if folded {
+                    line.text.extend_from_slice(&next[1..]);
+                } else if qp_open {
+                    line.text.extend_from_slice(b"\r\n");
+                    line.text.extend_from_slice(next);
+                } else {
+                    break;
+                }
+                span.end = *next_end;
+                qp_open = qp_continues(&line.text);
+                self.phys.next();
+            }
+            self.current = Some((line, span));
+            return;
+        }
+    }
+}
+
+/// A span of physical lines with its first line number and byte range.
 #[derive(Debug, Clone, Copy)]
 struct Span {
     line: usize,
@@ -253,96 +370,11 @@ struct Component {
     name: String,
     span: Span,
     uid: Option<String>,
+    /// TZID of a VTIMEZONE (its own top-level TZID property).
+    tzid: Option<String>,
     problems: Vec<Problem>,
+    /// TZIDs the component's properties refer to.
     tzids: Vec<String>,
-}
-
-/// Splits a whole .vcf or .ics file into items. Never fails: damage becomes a `Problem` on the
-/// item it belongs to (its text is still kept) or in `stray`.
-pub fn split(raw: &[u8]) -> Split {
-    let mut out = Split::default();
-    // Logical lines with byte spans, built from physical lines so raw bytes can be sliced.
-    let mut lines: Vec<(Line, Span)> = Vec::new();
-    let mut qp_open = false;
-    for (number, text, start, end) in physical(raw) {
-        let folded = matches!(text.first(), Some(b' ' | b'\t'));
-        if let Some((last, span)) = lines.last_mut() {
-            if folded || qp_open {
-                if folded {
-                    last.text.extend_from_slice(&text[1..]);
-                } else {
-                    last.text.extend_from_slice(b"\r\n");
-                    last.text.extend_from_slice(text);
-                }
-                span.end = end;
-                qp_open = qp_continues(&last.text);
-                continue;
-            }
-        }
-        if text.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        qp_open = qp_continues(text);
-        lines.push((
-            Line {
-                number,
-                text: text.to_vec(),
-            },
-            Span {
-                line: number,
-                start,
-                end,
-            },
-        ));
-    }
-
-    let mut i = 0;
-    while i < lines.len() {
-        let (line, span) = &lines[i];
-        match line.marker() {
-            Some((true, name)) if name == "VCARD" => {
-                i = split_vcard(raw, &lines, i, &mut out);
-            }
-            Some((true, name)) if name == "VCALENDAR" => {
-                i = split_vcalendar(raw, &lines, i, &mut out);
-            }
-            Some((true, name)) if matches!(name.as_str(), "VEVENT" | "VTODO" | "VJOURNAL") => {
-                // A bare component without VCALENDAR (some exporters write these): wrap nothing,
-                // keep its bytes as the item.
-                let (comp, next) = read_component(&lines, i, &name);
-                let kind = kind_of(&name);
-                let uid = comp
-                    .uid
-                    .clone()
-                    .unwrap_or_else(|| synthetic_uid(&raw[comp.span.start..comp.span.end]));
-                let mut problems = comp.problems.clone();
-                problems.push(Problem {
-                    line: span.line,
-                    reason: format!("{name} outside BEGIN:VCALENDAR"),
-                });
-                out.items.push(RawItem {
-                    kind,
-                    uid,
-                    raw: raw[comp.span.start..comp.span.end].to_vec(),
-                    line: span.line,
-                    problems: relative(problems, span.line),
-                    line_map: vec![(1, span.line)],
-                });
-                i = next;
-            }
-            _ => {
-                out.stray.push(Problem {
-                    line: span.line,
-                    reason: format!(
-                        "text outside any BEGIN/END block: {:?}",
-                        shorten(&decode(&line.text))
-                    ),
-                });
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 fn shorten(s: &str) -> String {
@@ -381,32 +413,50 @@ pub fn synthetic_uid(raw: &[u8]) -> String {
     format!("holdfast-noid-{hex}")
 }
 
-fn uid_of(line: &Line) -> Option<String> {
-    if line.name() == "UID" {
-        line.value()
-            .map(|v| decode(v).trim().to_string())
-            .filter(|v| !v.is_empty())
-    } else {
-        None
-    }
+/// Case-insensitive: does the property part of `text` start with `name` followed by `;` or `:`
+/// (after an optional `group.`)? Cheap enough to run on every line.
+fn is_prop(text: &[u8], name: &[u8]) -> bool {
+    let head_end = text
+        .iter()
+        .position(|&b| b == b':' || b == b';')
+        .unwrap_or(text.len());
+    let head = &text[..head_end];
+    let head = match head.iter().rposition(|&b| b == b'.') {
+        Some(dot) => &head[dot + 1..],
+        None => head,
+    };
+    head.eq_ignore_ascii_case(name)
 }
 
-/// Reads one component (and its sub-components) starting at `lines[i]` = `BEGIN:name`.
-/// Returns the component and the index after it. A BEGIN of a sibling-level component before the
-/// END, or the end of input, ends it with a "missing END" problem.
-fn read_component(lines: &[(Line, Span)], i: usize, name: &str) -> (Component, usize) {
-    let (_, first) = lines[i];
+fn value_text(line: &Line) -> Option<String> {
+    line.value()
+        .map(|v| decode(v).trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Reads one component (and its sub-components) from the cursor, which is on `BEGIN:name`, and
+/// leaves the cursor after it. A BEGIN of a sibling-level component before the END, or the end
+/// of input, ends it with a "missing END" problem (that BEGIN is not consumed).
+fn read_component(cur: &mut Cursor<'_>, name: &str) -> Component {
+    let first = match cur.peek() {
+        Some((_, s)) => s,
+        None => Span {
+            line: 0,
+            start: 0,
+            end: 0,
+        },
+    };
     let mut comp = Component {
         name: name.to_string(),
         span: first,
         uid: None,
+        tzid: None,
         problems: Vec::new(),
         tzids: Vec::new(),
     };
+    cur.advance();
     let mut depth = 0usize; // sub-component depth (VALARM …)
-    let mut j = i + 1;
-    while j < lines.len() {
-        let (line, span) = &lines[j];
+    while let Some((line, span)) = cur.peek() {
         match line.marker() {
             Some((true, sub)) => {
                 if is_top_component(&sub) || (sub == "VCARD") {
@@ -417,12 +467,13 @@ fn read_component(lines: &[(Line, Span)], i: usize, name: &str) -> (Component, u
                             span.line
                         ),
                     });
-                    return (comp, j);
+                    return comp;
                 }
                 depth += 1;
             }
             Some((false, end)) => {
                 comp.span.end = span.end;
+                cur.advance();
                 if depth == 0 {
                     if end != *name {
                         comp.problems.push(Problem {
@@ -430,9 +481,10 @@ fn read_component(lines: &[(Line, Span)], i: usize, name: &str) -> (Component, u
                             reason: format!("END:{end} where END:{name} was expected"),
                         });
                     }
-                    return (comp, j + 1);
+                    return comp;
                 }
                 depth -= 1;
+                continue;
             }
             None => {
                 if line.colon().is_none() {
@@ -444,25 +496,33 @@ fn read_component(lines: &[(Line, Span)], i: usize, name: &str) -> (Component, u
                         ),
                     });
                 } else if depth == 0 {
-                    if let Some(uid) = uid_of(line) {
-                        comp.uid.get_or_insert(uid);
+                    if comp.uid.is_none() && is_prop(&line.text, b"UID") {
+                        comp.uid = value_text(line);
+                    } else if comp.tzid.is_none() && is_prop(&line.text, b"TZID") {
+                        comp.tzid = value_text(line);
                     }
                 }
-                if let Some(tz) = line.param("TZID") {
-                    if !comp.tzids.contains(&tz) {
-                        comp.tzids.push(tz);
+                if line
+                    .head()
+                    .windows(5)
+                    .any(|w| w.eq_ignore_ascii_case(b"TZID="))
+                {
+                    if let Some(tz) = line.param("TZID") {
+                        if !comp.tzids.contains(&tz) {
+                            comp.tzids.push(tz);
+                        }
                     }
                 }
             }
         }
         comp.span.end = span.end;
-        j += 1;
+        cur.advance();
     }
     comp.problems.push(Problem {
         line: first.line,
         reason: format!("BEGIN:{name} has no END:{name} before the end of the file"),
     });
-    (comp, j)
+    comp
 }
 
 fn is_top_component(name: &str) -> bool {
@@ -472,11 +532,11 @@ fn is_top_component(name: &str) -> bool {
     )
 }
 
-fn split_vcard(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split) -> usize {
-    let (comp, next) = read_component(lines, i, "VCARD");
+fn split_vcard(raw: &[u8], cur: &mut Cursor<'_>, emit: &mut impl FnMut(RawItem)) {
+    let comp = read_component(cur, "VCARD");
     let bytes = &raw[comp.span.start..comp.span.end];
     let uid = comp.uid.clone().unwrap_or_else(|| synthetic_uid(bytes));
-    out.items.push(RawItem {
+    emit(RawItem {
         kind: Kind::Contact,
         uid,
         raw: bytes.to_vec(),
@@ -484,11 +544,18 @@ fn split_vcard(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split) ->
         problems: relative(comp.problems, comp.span.line),
         line_map: vec![(1, comp.span.line)],
     });
-    next
 }
 
-fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split) -> usize {
-    let (_, cal_span) = lines[i];
+fn split_vcalendar(
+    raw: &[u8],
+    cur: &mut Cursor<'_>,
+    emit: &mut impl FnMut(RawItem),
+    stray: &mut Vec<Problem>,
+) {
+    let Some((_, cal_span)) = cur.peek() else {
+        return;
+    };
+    cur.advance();
     let mut header: Vec<Span> = vec![cal_span];
     let mut timezones: HashMap<String, Span> = HashMap::new();
     let mut tz_problems: Vec<Problem> = Vec::new();
@@ -496,10 +563,9 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
     let mut groups: Vec<(String, Vec<Component>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut end_line: Option<Span> = None;
+    let mut last_end = cal_span.end;
     let mut cal_problems: Vec<Problem> = Vec::new();
-    let mut j = i + 1;
-    while j < lines.len() {
-        let (line, span) = &lines[j];
+    while let Some((line, span)) = cur.peek() {
         match line.marker() {
             Some((true, name)) if name == "VCALENDAR" || name == "VCARD" => {
                 cal_problems.push(Problem {
@@ -512,10 +578,10 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
                 break;
             }
             Some((true, name)) => {
-                let (comp, next) = read_component(lines, j, &name);
-                j = next;
+                let comp = read_component(cur, &name);
+                last_end = comp.span.end;
                 if name == "VTIMEZONE" {
-                    if let Some(id) = tzid_of(lines, &comp) {
+                    if let Some(id) = comp.tzid.clone() {
                         timezones.entry(id).or_insert(comp.span);
                     }
                     tz_problems.extend(comp.problems);
@@ -533,15 +599,17 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
                 continue;
             }
             Some((false, name)) => {
+                last_end = span.end;
+                cur.advance();
                 if name == "VCALENDAR" {
-                    end_line = Some(*span);
-                    j += 1;
+                    end_line = Some(span);
                     break;
                 }
                 cal_problems.push(Problem {
                     line: span.line,
                     reason: format!("END:{name} without a matching BEGIN"),
                 });
+                continue;
             }
             None => {
                 if line.colon().is_none() {
@@ -553,11 +621,12 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
                         ),
                     });
                 } else {
-                    header.push(*span);
+                    header.push(span);
                 }
+                last_end = span.end;
             }
         }
-        j += 1;
+        cur.advance();
     }
     if end_line.is_none() && cal_problems.is_empty() {
         cal_problems.push(Problem {
@@ -565,14 +634,7 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
             reason: "BEGIN:VCALENDAR has no END:VCALENDAR before the end of the file".into(),
         });
     }
-    let whole_end = end_line.map_or_else(
-        || {
-            lines
-                .get(j.saturating_sub(1))
-                .map_or(cal_span.end, |(_, s)| s.end)
-        },
-        |s| s.end,
-    );
+    let whole_end = end_line.map_or(last_end, |s| s.end);
     let newline: &[u8] = if raw[cal_span.start..cal_span.end].ends_with(b"\r\n") {
         b"\r\n"
     } else {
@@ -588,7 +650,7 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
         for c in comps {
             problems.extend(c.problems);
         }
-        out.items.push(RawItem {
+        emit(RawItem {
             kind,
             uid,
             raw: raw[cal_span.start..whole_end].to_vec(),
@@ -596,7 +658,7 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
             problems: relative(problems, cal_span.line),
             line_map: vec![(1, cal_span.line)],
         });
-        return j;
+        return;
     }
     for (uid, comps) in groups {
         let kind = kind_of(&comps[0].name);
@@ -635,7 +697,7 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
         }
         bytes.extend_from_slice(b"END:VCALENDAR");
         bytes.extend_from_slice(newline);
-        out.items.push(RawItem {
+        emit(RawItem {
             kind,
             uid,
             raw: bytes,
@@ -644,11 +706,8 @@ fn split_vcalendar(raw: &[u8], lines: &[(Line, Span)], i: usize, out: &mut Split
             line_map,
         });
     }
-    if !cal_problems.is_empty() || !tz_problems.is_empty() {
-        out.stray.extend(cal_problems);
-        out.stray.extend(tz_problems);
-    }
-    j
+    stray.extend(cal_problems);
+    stray.extend(tz_problems);
 }
 
 fn count_lines(b: &[u8]) -> usize {
@@ -664,15 +723,6 @@ fn ensure_newline(bytes: &mut Vec<u8>, newline: &[u8]) {
     if bytes.last() != Some(&b'\n') {
         bytes.extend_from_slice(newline);
     }
-}
-
-fn tzid_of(lines: &[(Line, Span)], comp: &Component) -> Option<String> {
-    lines
-        .iter()
-        .skip_while(|(_, s)| s.start < comp.span.start)
-        .take_while(|(_, s)| s.end <= comp.span.end)
-        .find(|(l, _)| l.name() == "TZID")
-        .and_then(|(l, _)| l.value().map(|v| decode(v).trim().to_string()))
 }
 
 /// Counts `BEGIN:` lines per component name in unfolded text; used to catch parser recoveries.
