@@ -1,18 +1,19 @@
 //! `import` and `export`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use super::{exit, usage, Context, Failure, Outcome};
 use crate::format::{self, lines, write};
-use crate::model::Kind;
-use crate::store::{ImportOutcome, Incoming};
+use crate::model::{Kind, Problem};
+use crate::store::{prepare, ImportOutcome, Incoming, Prepared};
 
 /// Items written per transaction: large enough to amortise the commit (fsync), small enough to
 /// keep memory flat on big files.
-const IMPORT_BATCH: usize = 2_000;
+const IMPORT_BATCH: usize = 5_000;
 
 #[derive(Default)]
 struct Tally {
@@ -25,7 +26,7 @@ struct Tally {
 
 pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) -> Outcome {
     let mut total = Tally::default();
-    let mut ids = std::collections::HashMap::new();
+    let mut ids = HashMap::new();
     for file in files {
         let bytes = match fs::read(file) {
             Ok(b) => b,
@@ -37,29 +38,54 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
         };
         let origin = format!("import:{}", file.display());
         let mut t = Tally::default();
-        let mut pending: Vec<lines::RawItem> = Vec::with_capacity(IMPORT_BATCH);
-        let mut failure: Option<Failure> = None;
         let mut seen = 0usize;
-        // Items are written while the file is still being cut: memory stays at the file's size.
-        let stray = lines::split_each(&bytes, |item| {
-            seen += 1;
-            if failure.is_some() {
-                return;
-            }
-            pending.push(item);
-            if pending.len() >= IMPORT_BATCH {
-                let batch = std::mem::take(&mut pending);
-                if let Err(e) =
-                    write_batch(ctx, &mut ids, &collection, &origin, file, batch, &mut t)
-                {
-                    failure = Some(e);
+        let window = ctx.store.coverage()?;
+        // A pipeline over two threads: this one cuts the file and writes to the database while
+        // a parser thread turns the next batch into rows. Memory stays at the file's size plus
+        // a few batches.
+        let stray = std::thread::scope(|scope| -> Result<Vec<Problem>, Failure> {
+            let (to_parser, parser_in) = mpsc::sync_channel::<Vec<(Incoming, ItemMeta)>>(1);
+            let (parsed_out, from_parser) = mpsc::channel::<(Prepared, Vec<ItemMeta>)>();
+            scope.spawn(move || {
+                for batch in parser_in {
+                    let (incoming, meta): (Vec<Incoming>, Vec<ItemMeta>) =
+                        batch.into_iter().unzip();
+                    if parsed_out
+                        .send((prepare(incoming, window, true), meta))
+                        .is_err()
+                    {
+                        break;
+                    }
                 }
+            });
+            let mut pipe = Pipe {
+                to_parser,
+                from_parser,
+                origin: &origin,
+                file,
+            };
+            let mut pending: Vec<lines::RawItem> = Vec::with_capacity(IMPORT_BATCH);
+            let mut failure: Option<Failure> = None;
+            let stray = lines::split_each(&bytes, |item| {
+                seen += 1;
+                if failure.is_some() {
+                    return;
+                }
+                pending.push(item);
+                if pending.len() >= IMPORT_BATCH {
+                    let chunk = std::mem::take(&mut pending);
+                    if let Err(e) = pipe.send(ctx, &mut ids, &collection, chunk, &mut t) {
+                        failure = Some(e);
+                    }
+                }
+            });
+            if let Some(f) = failure {
+                return Err(f);
             }
-        });
-        if let Some(f) = failure {
-            return Err(f);
-        }
-        write_batch(ctx, &mut ids, &collection, &origin, file, pending, &mut t)?;
+            pipe.send(ctx, &mut ids, &collection, pending, &mut t)?;
+            pipe.finish(ctx, &mut t)?;
+            Ok(stray)
+        })?;
         drop(bytes);
         for p in &stray {
             eprintln!("{}:{}: {}", file.display(), p.line, p.reason);
@@ -104,40 +130,89 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
     })
 }
 
-/// Writes one batch of items and reports each item's problems with file and line.
-fn write_batch(
-    ctx: &mut Context,
-    ids: &mut std::collections::HashMap<String, i64>,
-    collection: &Option<String>,
-    origin: &str,
-    file: &Path,
-    chunk: Vec<lines::RawItem>,
-    t: &mut Tally,
-) -> Result<(), Failure> {
-    if chunk.is_empty() {
-        return Ok(());
+/// The two ends of the import pipeline, seen from the thread that writes.
+struct Pipe<'a> {
+    to_parser: mpsc::SyncSender<Vec<(Incoming, ItemMeta)>>,
+    from_parser: mpsc::Receiver<(Prepared, Vec<ItemMeta>)>,
+    origin: &'a str,
+    file: &'a Path,
+}
+
+impl Pipe<'_> {
+    /// Hands a batch to the parser, first writing whatever it has finished.
+    fn send(
+        &mut self,
+        ctx: &mut Context,
+        ids: &mut HashMap<String, i64>,
+        collection: &Option<String>,
+        chunk: Vec<lines::RawItem>,
+        t: &mut Tally,
+    ) -> Result<(), Failure> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let mut batch = Vec::with_capacity(chunk.len());
+        for item in chunk {
+            let name = collection
+                .clone()
+                .unwrap_or_else(|| item.kind.default_collection().to_string());
+            let id = match ids.get(&name) {
+                Some(id) => *id,
+                None => {
+                    let id = ctx.store.collection_id(&name)?;
+                    ids.insert(name, id);
+                    id
+                }
+            };
+            let meta = item.clone_meta();
+            batch.push((
+                Incoming {
+                    collection_id: id,
+                    item,
+                },
+                meta,
+            ));
+        }
+        while let Ok((p, m)) = self.from_parser.try_recv() {
+            self.write(ctx, p, m, t)?;
+        }
+        self.to_parser
+            .send(batch)
+            .map_err(|_| anyhow::anyhow!("the import parser thread stopped unexpectedly"))?;
+        Ok(())
     }
-    let mut batch = Vec::with_capacity(chunk.len());
-    let mut meta = Vec::with_capacity(chunk.len());
-    for item in chunk {
-        let name = collection
-            .clone()
-            .unwrap_or_else(|| item.kind.default_collection().to_string());
-        let id = match ids.get(&name) {
-            Some(id) => *id,
-            None => {
-                let id = ctx.store.collection_id(&name)?;
-                ids.insert(name, id);
-                id
-            }
-        };
-        meta.push(item.clone_meta());
-        batch.push(Incoming {
-            collection_id: id,
-            item,
-        });
+
+    /// Closes the parser's input and writes everything it still has.
+    fn finish(self, ctx: &mut Context, t: &mut Tally) -> Result<(), Failure> {
+        let Pipe {
+            to_parser,
+            from_parser,
+            origin,
+            file,
+        } = self;
+        drop(to_parser);
+        for (p, m) in from_parser.iter() {
+            let outcomes = ctx.store.import_prepared(p, origin)?;
+            report(file, &outcomes, m, t);
+        }
+        Ok(())
     }
-    let outcomes = ctx.store.import_batch(batch, origin)?;
+
+    fn write(
+        &mut self,
+        ctx: &mut Context,
+        p: Prepared,
+        meta: Vec<ItemMeta>,
+        t: &mut Tally,
+    ) -> Result<(), Failure> {
+        let outcomes = ctx.store.import_prepared(p, self.origin)?;
+        report(self.file, &outcomes, meta, t);
+        Ok(())
+    }
+}
+
+/// Counts outcomes and reports each item's problems with file and line.
+fn report(file: &Path, outcomes: &[ImportOutcome], meta: Vec<ItemMeta>, t: &mut Tally) {
     for (o, m) in outcomes.iter().zip(meta) {
         let problems = match o {
             ImportOutcome::Added { problems, .. } => {
@@ -167,7 +242,6 @@ fn write_batch(
             }
         }
     }
-    Ok(())
 }
 
 /// What `import` needs to report an item after it has been moved into the store.

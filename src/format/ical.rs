@@ -27,11 +27,15 @@ pub struct Node {
 
 impl Node {
     pub fn prop(&self, name: &str) -> Option<&Line> {
-        self.props.iter().find(|l| l.name() == name)
+        self.props
+            .iter()
+            .find(|l| lines::is_prop(&l.text, name.as_bytes()))
     }
 
     pub fn props_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Line> + 'a {
-        self.props.iter().filter(move |l| l.name() == name)
+        self.props
+            .iter()
+            .filter(move |l| lines::is_prop(&l.text, name.as_bytes()))
     }
 
     pub fn text(&self, name: &str) -> Option<String> {
@@ -44,48 +48,54 @@ impl Node {
 
 /// Builds the component tree from logical lines. Returns the top-level nodes.
 pub fn tree(lines: &[Line]) -> Vec<Node> {
-    let mut stack: Vec<Node> = Vec::new();
+    // `all` (every line, for evaluating a VTIMEZONE's rules) is kept for VTIMEZONE subtrees only.
+    let mut stack: Vec<(Node, bool)> = Vec::new();
     let mut top = Vec::new();
+    let close = |stack: &mut Vec<(Node, bool)>, top: &mut Vec<Node>| {
+        if let Some((done, _)) = stack.pop() {
+            match stack.last_mut() {
+                Some((parent, _)) => parent.children.push(done),
+                None => top.push(done),
+            }
+        }
+    };
     for l in lines {
+        let keep = |stack: &mut Vec<(Node, bool)>| {
+            for (n, all) in stack.iter_mut() {
+                if *all {
+                    n.all.push(l.clone());
+                }
+            }
+        };
         match l.marker() {
             Some((true, name)) => {
-                for n in stack.iter_mut() {
-                    n.all.push(l.clone());
-                }
-                stack.push(Node {
-                    name,
-                    line: l.number,
-                    all: vec![l.clone()],
-                    ..Node::default()
-                });
+                keep(&mut stack);
+                let all = name == "VTIMEZONE" || stack.last().is_some_and(|(_, a)| *a);
+                stack.push((
+                    Node {
+                        all: if all { vec![l.clone()] } else { Vec::new() },
+                        name,
+                        line: l.number,
+                        ..Node::default()
+                    },
+                    all,
+                ));
             }
             Some((false, _)) => {
-                for n in stack.iter_mut() {
-                    n.all.push(l.clone());
-                }
-                if let Some(done) = stack.pop() {
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(done),
-                        None => top.push(done),
-                    }
-                }
+                keep(&mut stack);
+                close(&mut stack, &mut top);
             }
             None => {
-                for n in stack.iter_mut() {
-                    n.all.push(l.clone());
-                }
-                if let Some(n) = stack.last_mut() {
+                keep(&mut stack);
+                if let Some((n, _)) = stack.last_mut() {
                     n.props.push(l.clone());
                 }
             }
         }
     }
     // Unterminated components are still returned (the splitter already reported them).
-    while let Some(done) = stack.pop() {
-        match stack.last_mut() {
-            Some(parent) => parent.children.push(done),
-            None => top.push(done),
-        }
+    while !stack.is_empty() {
+        close(&mut stack, &mut top);
     }
     top
 }

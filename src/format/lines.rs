@@ -298,16 +298,18 @@ pub fn split_each(raw: &[u8], mut emit: impl FnMut(RawItem)) -> Vec<Problem> {
     stray
 }
 
+/// One physical line: (1-based number, bytes without terminator, start, end with terminator).
+type Physical<'a> = (usize, &'a [u8], usize, usize);
+
 /// Logical lines of a file, produced one at a time with one line of lookahead.
 struct Cursor<'a> {
-    phys: std::iter::Peekable<Box<dyn Iterator<Item = (usize, &'a [u8], usize, usize)> + 'a>>,
+    phys: std::iter::Peekable<Box<dyn Iterator<Item = Physical<'a>> + 'a>>,
     current: Option<(Line, Span)>,
 }
 
 impl<'a> Cursor<'a> {
     fn new(raw: &'a [u8]) -> Self {
-        let it: Box<dyn Iterator<Item = (usize, &'a [u8], usize, usize)> + 'a> =
-            Box::new(physical(raw));
+        let it: Box<dyn Iterator<Item = Physical<'a>> + 'a> = Box::new(physical(raw));
         let mut c = Cursor {
             phys: it.peekable(),
             current: None,
@@ -415,7 +417,7 @@ pub fn synthetic_uid(raw: &[u8]) -> String {
 
 /// Case-insensitive: does the property part of `text` start with `name` followed by `;` or `:`
 /// (after an optional `group.`)? Cheap enough to run on every line.
-fn is_prop(text: &[u8], name: &[u8]) -> bool {
+pub fn is_prop(text: &[u8], name: &[u8]) -> bool {
     let head_end = text
         .iter()
         .position(|&b| b == b':' || b == b';')

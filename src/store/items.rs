@@ -239,6 +239,28 @@ pub(super) fn write(
     Ok((id, span))
 }
 
+/// A batch parsed and ready to write: what `prepare` makes, off the database thread.
+pub struct Prepared {
+    items: Vec<(Incoming, Derived)>,
+}
+
+/// Parses a batch for `Store::import_prepared`; pure, so it can run on another thread.
+/// `window` is `Store::coverage()`, read once before.
+pub fn prepare(batch: Vec<Incoming>, window: (i64, i64), parallel: bool) -> Prepared {
+    let items = if parallel {
+        derive_parallel(batch, window)
+    } else {
+        batch
+            .into_iter()
+            .map(|inc| {
+                let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
+                (inc, d)
+            })
+            .collect()
+    };
+    Prepared { items }
+}
+
 /// Parses a batch on every core (parsing dominates import time; SQL stays on one thread).
 fn derive_parallel(batch: Vec<Incoming>, window: (i64, i64)) -> Vec<(Incoming, Derived)> {
     let threads = std::thread::available_parallelism()
@@ -292,7 +314,19 @@ impl Store {
     ) -> Result<Vec<ImportOutcome>> {
         let window = self.coverage()?;
         // Parse outside the transaction: the write lock is held only for SQL.
-        let derived = derive_parallel(batch, window);
+        let prepared = Prepared {
+            items: derive_parallel(batch, window),
+        };
+        self.import_prepared(prepared, origin)
+    }
+
+    /// Writes a batch parsed by `prepare` (possibly on another thread) in one transaction.
+    pub fn import_prepared(
+        &mut self,
+        prepared: Prepared,
+        origin: &str,
+    ) -> Result<Vec<ImportOutcome>> {
+        let derived = prepared.items;
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(derived.len());
         let mut max_span = 0;

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use columns::{fold_for_search, Columns};
-pub use items::{ImportOutcome, Incoming, StoredItem};
+pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use query::{Filter, ListedOccurrence, OccurrenceRow, RawRef};
 pub use snapshot::Backup;
 
@@ -70,9 +70,8 @@ const MIGRATIONS: &[&str] = &[
         completed_ts INTEGER,
         parent TEXT,
         bday_md TEXT,
-        UNIQUE (collection_id, uid)
+        UNIQUE (uid, collection_id)
     );
-    CREATE INDEX items_uid ON items(uid);
     CREATE INDEX items_kind_sort ON items(kind, sort_key);
     CREATE INDEX items_bday ON items(bday_md) WHERE bday_md IS NOT NULL;
     CREATE INDEX items_recurring ON items(recurring) WHERE recurring = 1;
@@ -198,6 +197,11 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 64 MiB of page cache: index lookups during big imports stay in memory.
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Checkpoint every ~16 MiB of WAL instead of 4 MiB: fewer rewrites of hot pages.
+        conn.pragma_update(None, "wal_autocheckpoint", 4_000)?;
         let data_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut store = Store {
             conn,
