@@ -176,6 +176,40 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
     Ok(exit::OK)
 }
 
+/// Local wall-clock formatting for long lists: the zone offset is looked up once per hour of
+/// time and each day's label once, instead of a full chrono format per row.
+#[derive(Default)]
+struct LocalClock {
+    offsets: std::collections::HashMap<i64, i64>,
+    days: std::collections::HashMap<i64, String>,
+}
+
+impl LocalClock {
+    fn offset(&mut self, ts: i64) -> i64 {
+        *self.offsets.entry(ts.div_euclid(3600)).or_insert_with(|| {
+            DateTime::<Utc>::from_timestamp(ts, 0)
+                .map(|t| i64::from(t.with_timezone(&Local).offset().local_minus_utc()))
+                .unwrap_or(0)
+        })
+    }
+
+    /// `2025-06-02 Mon` of the local day (`local`) or of the UTC day (all-day dates).
+    fn day(&mut self, ts: i64, local: bool) -> &str {
+        let t = if local { ts + self.offset(ts) } else { ts };
+        let day = t.div_euclid(86_400);
+        self.days.entry(day).or_insert_with(|| {
+            DateTime::<Utc>::from_timestamp(day * 86_400, 0)
+                .map(|d| d.format("%Y-%m-%d %a").to_string())
+                .unwrap_or_default()
+        })
+    }
+
+    fn hm(&mut self, ts: i64) -> String {
+        let secs = (ts + self.offset(ts)).rem_euclid(86_400);
+        format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+    }
+}
+
 /// To-dos with their subtasks right under them, indented.
 fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
     let uids: std::collections::HashSet<&str> = items.iter().map(|i| i.uid.as_str()).collect();
@@ -268,23 +302,16 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         return Ok(exit::OK);
     }
     let occ = ctx.store.occurrence_rows(filter, from, to)?;
+    let mut clock = LocalClock::default();
     let rows: Vec<Vec<String>> = occ
         .into_iter()
         .map(|o| {
             let (start, end) = if o.all_day {
-                let d = DateTime::<Utc>::from_timestamp(o.start, 0).unwrap_or_default();
-                (d.format("%Y-%m-%d %a").to_string(), "all day".to_string())
+                (clock.day(o.start, false).to_string(), "all day".to_string())
             } else {
-                let s = DateTime::<Utc>::from_timestamp(o.start, 0)
-                    .unwrap_or_default()
-                    .with_timezone(&Local);
-                let e = DateTime::<Utc>::from_timestamp(o.end, 0)
-                    .unwrap_or_default()
-                    .with_timezone(&Local);
-                (
-                    s.format("%Y-%m-%d %a %H:%M").to_string(),
-                    e.format("%H:%M").to_string(),
-                )
+                let hm = clock.hm(o.start);
+                let start = format!("{} {hm}", clock.day(o.start, true));
+                (start, clock.hm(o.end))
             };
             let names = o.flags.names();
             vec![

@@ -6,29 +6,58 @@ use unicode_width::UnicodeWidthStr;
 /// and accented names line up). The last column is not padded.
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let n = headers.len();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    let mut bytes = 0;
     for r in rows {
         for (i, c) in r.iter().enumerate().take(n) {
-            widths[i] = widths[i].max(c.width());
+            widths[i] = widths[i].max(width(c));
+            bytes += c.len() + 2;
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            s.push_str(c);
-            if i + 1 < cells.len() {
-                s.push_str(&" ".repeat(widths[i].saturating_sub(c.width()) + 2));
+    let mut out = String::with_capacity(bytes + rows.len() * widths.iter().sum::<usize>() / 2);
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let start = out.len();
+        let mut pad = 0;
+        for (i, c) in cells.enumerate() {
+            if i > 0 {
+                // Padding is written lazily, so trailing blanks never reach the line's end.
+                if !c.is_empty() {
+                    push_spaces(&mut out, pad);
+                    pad = 0;
+                }
             }
+            out.push_str(c);
+            // An empty cell writes nothing: its pad carries over to the next non-empty cell.
+            pad += widths[i].saturating_sub(width(c)) + 2;
         }
-        out.push_str(s.trim_end());
+        let trimmed = out[start..].trim_end().len();
+        out.truncate(start + trimmed);
         out.push('\n');
     };
-    line(headers.to_vec());
+    line(&mut headers.iter().copied());
     for r in rows {
-        line(r.iter().map(String::as_str).collect());
+        line(&mut r.iter().map(String::as_str));
     }
     out
+}
+
+/// Display width: ASCII (most cells) is its length; anything else asks unicode-width.
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.width()
+    }
+}
+
+fn push_spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
+    }
 }
 
 pub fn print(headers: &[&str], rows: &[Vec<String>]) {

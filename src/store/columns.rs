@@ -25,6 +25,8 @@ pub struct Columns {
     pub bday_md: Option<String>,
     /// Text indexed by FTS5 (already folded).
     pub search: String,
+    /// An event's LOCATION, copied into its occurrences.
+    pub location: Option<String>,
 }
 
 fn moment(m: Option<Moment>) -> Value {
@@ -73,6 +75,7 @@ impl Columns {
             parent: None,
             bday_md: None,
             search: String::new(),
+            location: None,
         };
         let mut search: Vec<String> = vec![c.title.clone()];
         let data = match fields {
@@ -110,6 +113,7 @@ impl Columns {
                 c.end_ts = f.end.map(Moment::timestamp);
                 c.all_day = f.all_day;
                 c.recurring = f.recurring;
+                c.location = f.location.clone();
                 search.extend(f.location.iter().cloned());
                 search.extend(f.description.iter().cloned());
                 search.extend(f.categories.iter().cloned());

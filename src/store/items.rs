@@ -105,30 +105,93 @@ pub(super) fn parse_problems(text: Option<String>) -> Vec<Problem> {
         .unwrap_or_default()
 }
 
-pub(super) fn insert_occurrences(
-    tx: &Transaction<'_>,
+/// What every occurrence row of one item repeats, so a window is listed without a join.
+pub(super) struct OccContext<'a> {
+    pub item_id: i64,
+    pub uid: &'a str,
+    pub flags: u32,
+    pub deleted: bool,
+    pub collection_id: i64,
+    pub title: &'a str,
+    pub location: Option<&'a str>,
+}
+
+/// One occurrence row, owned, so a batch's rows can be sorted before they are written.
+pub(super) struct OccRow {
+    start: i64,
     item_id: i64,
-    occ: &[Occurrence],
-) -> Result<i64> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO occurrences (item_id, start, end, all_day, rid, summary, location)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
+    rid: i64,
+    end: i64,
+    all_day: bool,
+    recurring: bool,
+    summary: String,
+    location: Option<String>,
+    uid: String,
+    flags: u32,
+    deleted: bool,
+    collection_id: i64,
+}
+
+fn occ_rows(ctx: &OccContext<'_>, occ: &[Occurrence], out: &mut Vec<OccRow>) -> i64 {
     let mut max_span = 0;
     for o in occ {
         let (s, e) = (o.start.timestamp(), o.end.timestamp());
         max_span = max_span.max(e - s);
+        out.push(OccRow {
+            start: s,
+            item_id: ctx.item_id,
+            rid: o.recurrence_id.unwrap_or(s),
+            end: e,
+            all_day: matches!(o.start, crate::model::Moment::Date(_)),
+            recurring: o.recurrence_id.is_some(),
+            summary: o.summary.as_deref().unwrap_or(ctx.title).to_string(),
+            location: o.location.as_deref().or(ctx.location).map(str::to_string),
+            uid: ctx.uid.to_string(),
+            flags: ctx.flags,
+            deleted: ctx.deleted,
+            collection_id: ctx.collection_id,
+        });
+    }
+    max_span
+}
+
+/// Writes rows in start order: the table is clustered by start, so sorted inserts touch each
+/// page once instead of jumping around.
+pub(super) fn insert_occ_rows(tx: &Transaction<'_>, rows: &mut [OccRow]) -> Result<()> {
+    rows.sort_by_key(|r| (r.start, r.item_id, r.rid));
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO occurrences (start, item_id, rid, end, all_day, recurring, summary,
+           location, uid, flags, deleted, collection_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for r in rows.iter() {
         stmt.execute(params![
-            item_id,
-            s,
-            e,
-            matches!(o.start, crate::model::Moment::Date(_)),
-            o.recurrence_id,
-            o.summary,
-            o.location
+            r.start,
+            r.item_id,
+            r.rid,
+            r.end,
+            r.all_day,
+            r.recurring,
+            r.summary,
+            r.location,
+            r.uid,
+            r.flags,
+            r.deleted,
+            r.collection_id
         ])?;
     }
-    Ok(max_span)
+    Ok(())
+}
+
+pub(super) fn insert_occurrences(
+    tx: &Transaction<'_>,
+    ctx: &OccContext<'_>,
+    occ: &[Occurrence],
+) -> Result<i64> {
+    let mut rows = Vec::with_capacity(occ.len());
+    let span = occ_rows(ctx, occ, &mut rows);
+    insert_occ_rows(tx, &mut rows)?;
+    Ok(span)
 }
 
 /// Writes `raw` as the new current version of an item (inserting it if `existing` is None),
@@ -144,6 +207,7 @@ pub(super) fn write(
     origin: &str,
     edited: bool,
     deleted_at: Option<&str>,
+    sink: Option<&mut Vec<OccRow>>,
 ) -> Result<(i64, i64)> {
     let c = &d.columns;
     let flags = if d.problems.is_empty() {
@@ -155,17 +219,16 @@ pub(super) fn write(
     let id = match existing {
         None => {
             tx.prepare_cached(
-                "INSERT INTO items (collection_id, kind, uid, raw, rev, origin, updated_at, edited,
+                "INSERT INTO items (collection_id, kind, uid, rev, origin, updated_at, edited,
                    deleted_at, flags, problems, title, sort_key, data, start_ts, end_ts, all_day,
                    recurring, due_ts, priority, status, completed_ts, parent, bday_md)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                   ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )?
             .execute(params![
                 collection_id,
                 d.kind.as_str(),
                 uid,
-                raw,
                 origin,
                 now,
                 edited,
@@ -186,26 +249,31 @@ pub(super) fn write(
                 c.parent,
                 c.bday_md
             ])?;
-            tx.last_insert_rowid()
+            let id = tx.last_insert_rowid();
+            tx.prepare_cached("INSERT INTO item_raw (item_id, raw) VALUES (?1, ?2)")?
+                .execute(params![id, raw])?;
+            id
         }
         Some((id, _)) => {
             tx.prepare_cached(
                 "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
-                 SELECT id, rev, raw, origin, updated_at, deleted_at IS NOT NULL FROM items WHERE id = ?1",
+                 SELECT i.id, i.rev, r.raw, i.origin, i.updated_at, i.deleted_at IS NOT NULL
+                 FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.id = ?1",
             )?
             .execute([id])?;
+            tx.prepare_cached("UPDATE item_raw SET raw = ?2 WHERE item_id = ?1")?
+                .execute(params![id, raw])?;
             tx.prepare_cached(
-                "UPDATE items SET kind = ?2, raw = ?3, rev = rev + 1, origin = ?4, updated_at = ?5,
-                   edited = ?6, deleted_at = ?7, flags = ?8, problems = ?9, title = ?10,
-                   sort_key = ?11, data = ?12, start_ts = ?13, end_ts = ?14, all_day = ?15,
-                   recurring = ?16, due_ts = ?17, priority = ?18, status = ?19, completed_ts = ?20,
-                   parent = ?21, bday_md = ?22
+                "UPDATE items SET kind = ?2, rev = rev + 1, origin = ?3, updated_at = ?4,
+                   edited = ?5, deleted_at = ?6, flags = ?7, problems = ?8, title = ?9,
+                   sort_key = ?10, data = ?11, start_ts = ?12, end_ts = ?13, all_day = ?14,
+                   recurring = ?15, due_ts = ?16, priority = ?17, status = ?18, completed_ts = ?19,
+                   parent = ?20, bday_md = ?21
                  WHERE id = ?1",
             )?
             .execute(params![
                 id,
                 d.kind.as_str(),
-                raw,
                 origin,
                 now,
                 edited,
@@ -235,7 +303,19 @@ pub(super) fn write(
     };
     tx.prepare_cached("INSERT INTO items_fts (rowid, body) VALUES (?1, ?2)")?
         .execute(params![id, c.search])?;
-    let span = insert_occurrences(tx, id, &d.occurrences)?;
+    let ctx = OccContext {
+        item_id: id,
+        uid,
+        flags,
+        deleted: deleted_at.is_some(),
+        collection_id,
+        title: &c.title,
+        location: c.location.as_deref(),
+    };
+    let span = match sink {
+        Some(rows) => occ_rows(&ctx, &d.occurrences, rows),
+        None => insert_occurrences(tx, &ctx, &d.occurrences)?,
+    };
     Ok((id, span))
 }
 
@@ -330,10 +410,16 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(derived.len());
         let mut max_span = 0;
+        // Occurrence rows of the batch, written sorted at the end; `touched` catches a UID that
+        // appears twice in one batch, so its first version's rows never outlive it.
+        let mut sink: Vec<OccRow> = Vec::new();
+        let mut touched: std::collections::HashSet<i64> = std::collections::HashSet::new();
         for (inc, d) in derived {
             let found: Option<(i64, Vec<u8>, u32, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT id, raw, flags, problems FROM items WHERE collection_id = ?1 AND uid = ?2",
+                    "SELECT i.id, r.raw, i.flags, i.problems FROM items i
+                     JOIN item_raw r ON r.item_id = i.id
+                     WHERE i.uid = ?2 AND i.collection_id = ?1",
                 )?
                 .query_row(params![inc.collection_id, inc.item.uid], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -348,6 +434,10 @@ impl Store {
                     });
                 }
                 Some((id, _, flags, _)) => {
+                    if touched.contains(&id) {
+                        insert_occ_rows(&tx, &mut sink)?;
+                        sink.clear();
+                    }
                     let deleted: Option<String> =
                         tx.query_row("SELECT deleted_at FROM items WHERE id = ?1", [id], |r| {
                             r.get(0)
@@ -362,7 +452,9 @@ impl Store {
                         origin,
                         false,
                         deleted.as_deref(),
+                        Some(&mut sink),
                     )?;
+                    touched.insert(id);
                     max_span = max_span.max(span);
                     out.push(ImportOutcome::Updated {
                         uid,
@@ -370,7 +462,7 @@ impl Store {
                     });
                 }
                 None => {
-                    let (_, span) = write(
+                    let (id, span) = write(
                         &tx,
                         None,
                         inc.collection_id,
@@ -380,7 +472,9 @@ impl Store {
                         origin,
                         false,
                         None,
+                        Some(&mut sink),
                     )?;
+                    touched.insert(id);
                     max_span = max_span.max(span);
                     out.push(ImportOutcome::Added {
                         uid,
@@ -389,6 +483,7 @@ impl Store {
                 }
             }
         }
+        insert_occ_rows(&tx, &mut sink)?;
         Self::raise_max_span(&tx, max_span)?;
         tx.commit()?;
         Ok(out)
@@ -408,7 +503,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let exists: Option<i64> = tx
             .query_row(
-                "SELECT id FROM items WHERE collection_id = ?1 AND uid = ?2",
+                "SELECT id FROM items WHERE uid = ?2 AND collection_id = ?1",
                 params![collection_id, uid],
                 |r| r.get(0),
             )
@@ -418,7 +513,18 @@ impl Store {
                 "an item with UID {uid:?} already exists in {collection}"
             )));
         }
-        let (_, span) = write(&tx, None, collection_id, uid, raw, &d, origin, true, None)?;
+        let (_, span) = write(
+            &tx,
+            None,
+            collection_id,
+            uid,
+            raw,
+            &d,
+            origin,
+            true,
+            None,
+            None,
+        )?;
         Self::raise_max_span(&tx, span)?;
         tx.commit()?;
         Ok(d.problems)
@@ -454,6 +560,7 @@ impl Store {
             origin,
             true,
             deleted_at.as_deref(),
+            None,
         )?;
         Self::raise_max_span(&tx, span)?;
         tx.commit()?;
@@ -474,8 +581,13 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
-             SELECT id, rev, raw, origin, updated_at, deleted_at IS NOT NULL FROM items WHERE id = ?1",
+             SELECT i.id, i.rev, r.raw, i.origin, i.updated_at, i.deleted_at IS NOT NULL
+             FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.id = ?1",
             [item.id],
+        )?;
+        tx.execute(
+            "UPDATE occurrences SET deleted = ?2 WHERE item_id = ?1",
+            params![item.id, at.is_some()],
         )?;
         tx.execute(
             "UPDATE items SET deleted_at = ?2, rev = rev + 1, origin = ?3, updated_at = ?4 WHERE id = ?1",
@@ -490,7 +602,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT rev, at, origin, deleted, raw FROM revisions WHERE item_id = ?1
              UNION ALL
-             SELECT rev, updated_at, origin, deleted_at IS NOT NULL, raw FROM items WHERE id = ?1
+             SELECT i.rev, i.updated_at, i.origin, i.deleted_at IS NOT NULL, r.raw
+             FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.id = ?1
              ORDER BY 1",
         )?;
         let rows = stmt.query_map([item.id], |r| {
@@ -529,9 +642,10 @@ impl Store {
     /// Finds a live or trashed item by UID, optionally inside one collection.
     pub fn find(&self, uid: &str, collection: Option<&str>) -> Result<StoredItem> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, i.raw, i.rev, i.flags,
+            "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, r.raw, i.rev, i.flags,
                     i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
              FROM items i JOIN collections c ON c.id = i.collection_id
+                  JOIN item_raw r ON r.item_id = i.id
              WHERE i.uid = ?1 AND (?2 IS NULL OR c.name = ?2)",
         )?;
         let rows: Vec<StoredItem> = stmt

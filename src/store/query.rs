@@ -4,7 +4,7 @@
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rusqlite::{params, Transaction};
 
-use super::items::{derive, insert_occurrences, row_to_item, StoredItem};
+use super::items::{derive, insert_occurrences, row_to_item, OccContext, StoredItem};
 use super::{Columns, Result, Store};
 use crate::format;
 use crate::model::{Flags, Kind, Occurrence};
@@ -45,6 +45,18 @@ pub struct OccurrenceRow {
     pub location: String,
     pub flags: Flags,
     pub uid: String,
+}
+
+/// A recurring event and what its occurrence rows repeat.
+struct RecurringItem {
+    id: i64,
+    raw: Vec<u8>,
+    uid: String,
+    flags: u32,
+    deleted: bool,
+    collection_id: i64,
+    title: String,
+    location: Option<String>,
 }
 
 /// Past this many years of extension, a window is expanded in memory instead of stored.
@@ -125,10 +137,9 @@ impl Store {
             return Ok(false);
         }
         let recurring = self.recurring_items()?;
-        let tx = self.conn.transaction()?;
-        let mut max_span = 0;
-        for (id, raw) in recurring {
-            let parsed = format::parse(&raw);
+        // Expansion is pure: spread it over the cores, then write on this thread.
+        let expand = |r: &RecurringItem| -> Vec<Occurrence> {
+            let parsed = format::parse(&r.raw);
             let mut add: Vec<Occurrence> = Vec::new();
             if nf < cf {
                 // Below the old window: only what did not already overlap it.
@@ -148,7 +159,36 @@ impl Store {
                     add.extend(o.into_iter().filter(|o| o.start.timestamp() >= ct));
                 }
             }
-            max_span = max_span.max(insert_occurrences(&tx, id, &add)?);
+            add
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let per = recurring.len().div_ceil(threads).max(1);
+        let expanded: Vec<Vec<Occurrence>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = recurring
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(expand).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let tx = self.conn.transaction()?;
+        let mut max_span = 0;
+        for (r, add) in recurring.iter().zip(expanded) {
+            let ctx = OccContext {
+                item_id: r.id,
+                uid: &r.uid,
+                flags: r.flags,
+                deleted: r.deleted,
+                collection_id: r.collection_id,
+                title: &r.title,
+                location: r.location.as_deref(),
+            };
+            max_span = max_span.max(insert_occurrences(&tx, &ctx, &add)?);
         }
         Self::set_meta(&tx, "occ_from", &nf.to_string())?;
         Self::set_meta(&tx, "occ_to", &nt.to_string())?;
@@ -157,11 +197,24 @@ impl Store {
         Ok(true)
     }
 
-    fn recurring_items(&self) -> Result<Vec<(i64, Vec<u8>)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, raw FROM items WHERE recurring = 1")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    fn recurring_items(&self) -> Result<Vec<RecurringItem>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, r.raw, i.uid, i.flags, i.deleted_at IS NOT NULL, i.collection_id, i.title,
+                    json_extract(i.data, '$.location')
+             FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.recurring = 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RecurringItem {
+                id: r.get(0)?,
+                raw: r.get(1)?,
+                uid: r.get(2)?,
+                flags: r.get(3)?,
+                deleted: r.get(4)?,
+                collection_id: r.get(5)?,
+                title: r.get(6)?,
+                location: r.get(7)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -175,18 +228,31 @@ impl Store {
             Some(Kind::Event) => "i.start_ts, i.sort_key",
             _ => "i.sort_key, i.id",
         };
+        let fts = f.query.as_deref().and_then(fts_query);
+        // With a search, the hits drive the query (a few rows looked up by id) instead of a
+        // scan of every item of the kind checked against the hit list.
+        let from = if fts.is_some() {
+            "items_fts f CROSS JOIN items i ON i.id = f.rowid
+             JOIN collections c ON c.id = i.collection_id"
+        } else {
+            "items i JOIN collections c ON c.id = i.collection_id"
+        };
+        let search = if fts.is_some() {
+            "items_fts MATCH ?5"
+        } else {
+            "?5 IS NULL"
+        };
         let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id
-             WHERE (?1 IS NULL OR i.kind = ?1)
+            "SELECT {ITEM_COLUMNS} FROM {from}
+             WHERE {search}
+               AND (?1 IS NULL OR i.kind = ?1)
                AND (i.deleted_at IS NOT NULL) = ?2
                AND (?3 = 0 OR i.flags & {} != 0)
                AND (?4 IS NULL OR c.name = ?4)
-               AND (?5 IS NULL OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?5))
              ORDER BY {order}",
             Flags::CONFLICT
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let fts = f.query.as_deref().and_then(fts_query);
         let rows = stmt.query_map(
             params![
                 f.kind.map(Kind::as_str),
@@ -210,15 +276,16 @@ impl Store {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let sql = format!(
-            "SELECT {ITEM_COLUMNS}, o.start, o.end, o.all_day, o.rid, o.summary, o.location
+            "SELECT {ITEM_COLUMNS}, o.start, o.end, o.all_day, o.rid, o.summary, o.location,
+                    o.recurring
              FROM occurrences o JOIN items i ON i.id = o.item_id
-                  JOIN collections c ON c.id = i.collection_id
+                  JOIN collections c ON c.id = o.collection_id
              WHERE o.start < ?2 AND o.start >= ?3
                AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
-               AND (i.deleted_at IS NOT NULL) = ?4
-               AND (?5 = 0 OR i.flags & {} != 0)
+               AND o.deleted = ?4
+               AND (?5 = 0 OR o.flags & {} != 0)
                AND (?6 IS NULL OR c.name = ?6)
-               AND (?7 IS NULL OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
+               AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
              ORDER BY o.start",
             Flags::CONFLICT
         );
@@ -250,7 +317,11 @@ impl Store {
                     occurrence: Occurrence {
                         start: moment(r.get(12)?),
                         end: moment(r.get(13)?),
-                        recurrence_id: r.get(15)?,
+                        recurrence_id: if r.get::<_, bool>(18)? {
+                            Some(r.get(15)?)
+                        } else {
+                            None
+                        },
                         summary: r.get(16)?,
                         location: r.get(17)?,
                     },
@@ -295,16 +366,14 @@ impl Store {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let sql = format!(
-            "SELECT o.start, o.end, o.all_day, coalesce(o.summary, i.title),
-                    coalesce(o.location, json_extract(i.data, '$.location'), ''), i.flags, i.uid
-             FROM occurrences o JOIN items i ON i.id = o.item_id
-                  JOIN collections c ON c.id = i.collection_id
+            "SELECT o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid
+             FROM occurrences o
              WHERE o.start < ?2 AND o.start >= ?3
                AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
-               AND (i.deleted_at IS NOT NULL) = ?4
-               AND (?5 = 0 OR i.flags & {} != 0)
-               AND (?6 IS NULL OR c.name = ?6)
-               AND (?7 IS NULL OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
+               AND o.deleted = ?4
+               AND (?5 = 0 OR o.flags & {} != 0)
+               AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))
+               AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
              ORDER BY o.start",
             Flags::CONFLICT
         );
@@ -364,7 +433,9 @@ impl Store {
     pub fn raw_of(&self, id: i64) -> Result<Vec<u8>> {
         Ok(self
             .conn
-            .query_row("SELECT raw FROM items WHERE id = ?1", [id], |r| r.get(0))?)
+            .query_row("SELECT raw FROM item_raw WHERE item_id = ?1", [id], |r| {
+                r.get(0)
+            })?)
     }
 
     /// Contacts whose birthday (month/day) falls in [from, to] inclusive, wrapping the year end.
@@ -395,8 +466,9 @@ impl Store {
         mut f: impl FnMut(&RawRef<'_>) -> std::io::Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, c.name, i.kind, i.uid, i.raw
+            "SELECT i.id, c.name, i.kind, i.uid, r.raw
              FROM items i JOIN collections c ON c.id = i.collection_id
+                  JOIN item_raw r ON r.item_id = i.id
              WHERE i.deleted_at IS NULL ORDER BY c.name, i.id",
         )?;
         let mut rows = stmt.query([])?;
@@ -437,10 +509,11 @@ impl Store {
         let mut fixes = Vec::new();
         {
             let mut stmt = self.conn.prepare(
-                "SELECT id, uid, raw, title, sort_key, data, start_ts, end_ts, all_day, recurring,
-                        due_ts, priority, status, completed_ts, parent, bday_md, kind,
-                        (SELECT count(*) FROM occurrences o WHERE o.item_id = items.id)
-                 FROM items",
+                "SELECT i.id, i.uid, r.raw, i.title, i.sort_key, i.data, i.start_ts, i.end_ts,
+                        i.all_day, i.recurring, i.due_ts, i.priority, i.status, i.completed_ts,
+                        i.parent, i.bday_md, i.kind,
+                        (SELECT count(*) FROM occurrences o WHERE o.item_id = i.id)
+                 FROM items i JOIN item_raw r ON r.item_id = i.id",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
@@ -462,6 +535,7 @@ impl Store {
                     parent: r.get(14)?,
                     bday_md: r.get(15)?,
                     search: c.search.clone(),
+                    location: c.location.clone(),
                 };
                 let kind: String = r.get(16)?;
                 let occ_count: i64 = r.get(17)?;
@@ -573,6 +647,20 @@ fn rewrite_columns(tx: &Transaction<'_>, id: i64, d: &super::items::Derived) -> 
         params![id, c.search],
     )?;
     tx.execute("DELETE FROM occurrences WHERE item_id = ?1", [id])?;
-    let span = insert_occurrences(tx, id, &d.occurrences)?;
+    let (uid, flags, deleted, collection_id): (String, u32, bool, i64) = tx.query_row(
+        "SELECT uid, flags, deleted_at IS NOT NULL, collection_id FROM items WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let ctx = OccContext {
+        item_id: id,
+        uid: &uid,
+        flags,
+        deleted,
+        collection_id,
+        title: &d.columns.title,
+        location: d.columns.location.as_deref(),
+    };
+    let span = insert_occurrences(tx, &ctx, &d.occurrences)?;
     raise(tx, span)
 }
