@@ -27,6 +27,7 @@ struct Tally {
 pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) -> Outcome {
     let mut total = Tally::default();
     let mut ids = HashMap::new();
+    ctx.store.bulk_mode()?;
     for file in files {
         let bytes = match fs::read(file) {
             Ok(b) => b,
