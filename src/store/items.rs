@@ -132,7 +132,7 @@ pub(super) struct OccRow {
     collection_id: i64,
 }
 
-fn occ_rows(ctx: &OccContext<'_>, occ: &[Occurrence], out: &mut Vec<OccRow>) -> i64 {
+pub(super) fn occ_rows(ctx: &OccContext<'_>, occ: &[Occurrence], out: &mut Vec<OccRow>) -> i64 {
     let mut max_span = 0;
     for o in occ {
         let (s, e) = (o.start.timestamp(), o.end.timestamp());
@@ -160,7 +160,7 @@ fn occ_rows(ctx: &OccContext<'_>, occ: &[Occurrence], out: &mut Vec<OccRow>) -> 
 pub(super) fn insert_occ_rows(tx: &Transaction<'_>, rows: &mut [OccRow]) -> Result<()> {
     rows.sort_by_key(|r| (r.start, r.item_id, r.rid));
     let mut stmt = tx.prepare_cached(
-        "INSERT OR REPLACE INTO occurrences (start, item_id, rid, end, all_day, recurring, summary,
+        "INSERT OR IGNORE INTO occurrences (start, item_id, rid, end, all_day, recurring, summary,
            location, uid, flags, deleted, collection_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;

@@ -4,7 +4,9 @@
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rusqlite::{params, Transaction};
 
-use super::items::{derive, insert_occurrences, row_to_item, OccContext, StoredItem};
+use super::items::{
+    derive, insert_occ_rows, insert_occurrences, occ_rows, row_to_item, OccContext, StoredItem,
+};
 use super::{Columns, Result, Store};
 use crate::format;
 use crate::model::{Flags, Kind, Occurrence};
@@ -178,6 +180,8 @@ impl Store {
         });
         let tx = self.conn.transaction()?;
         let mut max_span = 0;
+        // All rows sorted once: the table is clustered by start, so this is one sequential pass.
+        let mut rows = Vec::new();
         for (r, add) in recurring.iter().zip(expanded) {
             let ctx = OccContext {
                 item_id: r.id,
@@ -188,8 +192,9 @@ impl Store {
                 title: &r.title,
                 location: r.location.as_deref(),
             };
-            max_span = max_span.max(insert_occurrences(&tx, &ctx, &add)?);
+            max_span = max_span.max(occ_rows(&ctx, &add, &mut rows));
         }
+        insert_occ_rows(&tx, &mut rows)?;
         Self::set_meta(&tx, "occ_from", &nf.to_string())?;
         Self::set_meta(&tx, "occ_to", &nt.to_string())?;
         raise(&tx, max_span)?;
@@ -465,12 +470,18 @@ impl Store {
         kinds: &[Kind],
         mut f: impl FnMut(&RawRef<'_>) -> std::io::Result<()>,
     ) -> Result<()> {
-        let mut stmt = self.conn.prepare(
+        // In id order (the table's own order): no sort, so memory stays flat however big.
+        let kinds_sql = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT i.id, c.name, i.kind, i.uid, r.raw
              FROM items i JOIN collections c ON c.id = i.collection_id
                   JOIN item_raw r ON r.item_id = i.id
-             WHERE i.deleted_at IS NULL ORDER BY c.name, i.id",
-        )?;
+             WHERE i.deleted_at IS NULL AND i.kind IN ({kinds_sql}) ORDER BY i.id"
+        ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let kind = Kind::parse(r.get_ref(2)?.as_str()?).unwrap_or(Kind::Event);
