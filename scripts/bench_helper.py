@@ -33,6 +33,9 @@ TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "900"))  # seconds per command, 
 MB = 1_000_000  # budgets are in MB (10^6 bytes); MiB is shown next to RSS for the peers' tables
 
 
+IMPORT_RUNS = int(os.environ.get("IMPORT_RUNS", "3"))
+
+
 def log(msg=""):
     print(msg, file=sys.stderr, flush=True)
 
@@ -249,8 +252,22 @@ def big_dataset(a, rep, raw):
     raw["big"] = {"manifest": m}
 
     # --- import --------------------------------------------------------------------------------
-    reset_dir(data)()
-    imp = single("import", [hf, "import", big / "all.vcf", big / "all.ics"], env)
+    # Median of IMPORT_RUNS imports, each into a fresh data dir. Before each run the page cache
+    # is flushed (os.sync, untimed): otherwise the writeback of the just-generated data set (and
+    # of the previous run's database) competes with the import's own fsyncs, and the figure
+    # measures the disk's backlog rather than Holdfast.
+    runs = []
+    for i in range(IMPORT_RUNS):
+        reset_dir(data)()
+        os.sync()
+        r = single(f"import run {i + 1}/{IMPORT_RUNS}", [hf, "import", big / "all.vcf", big / "all.ics"], env)
+        runs.append(r)
+    runs_sorted = sorted(runs, key=lambda r: r["secs"])
+    imp = dict(runs_sorted[len(runs_sorted) // 2])
+    imp["rss_kb"] = max(r["rss_kb"] for r in runs)
+    imp["rc"] = max(r["rc"] for r in runs)
+    imp["all_secs"] = [r["secs"] for r in runs]
+    # Every run imports the same data, so the last run's data dir serves the steps below.
     rate = items / imp["secs"] if imp["secs"] > 0 else 0
     rss_mb = imp["rss_kb"] * 1024 / MB
     raw["big"]["import"] = imp
@@ -265,7 +282,8 @@ def big_dataset(a, rep, raw):
     why = f"exit {imp['rc']}" if imp["rc"] != 0 else (
         "" if listed == m["contacts"] else f"list contacts --json gave {fmt_int(listed) if listed is not None else 'no JSON array'}")
     rep.add(f"import {items:,} items (all.vcf + all.ics)",
-            f"{fmt_secs(imp['secs'])} = {rate:,.0f} items/s", "≥ 20,000 items/s",
+            f"{fmt_secs(imp['secs'])} = {rate:,.0f} items/s (median of {len(runs)}: "
+            + ", ".join(fmt_secs(x) for x in imp["all_secs"]) + ")", "≥ 20,000 items/s",
             ok_imp and rate >= 20_000, why or ("too slow" if rate < 20_000 else ""))
     # wait4's ru_maxrss of a child forked from Python never reads below the launcher's own RSS
     # (the kernel carries the pre-exec high-water mark over exec): show that floor next to it.

@@ -41,50 +41,64 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
         let mut t = Tally::default();
         let mut seen = 0usize;
         let window = ctx.store.coverage()?;
-        // A pipeline over two threads: this one cuts the file and writes to the database while
-        // a parser thread turns the next batch into rows. Memory stays at the file's size plus
-        // a few batches.
+        // A pipeline over two threads: a reader thread cuts the file and parses each batch while
+        // this thread writes the previous one to the database (SQLite has one writer). Memory
+        // stays at the file's size plus a few batches.
         let stray = std::thread::scope(|scope| -> Result<Vec<Problem>, Failure> {
-            let (to_parser, parser_in) = mpsc::sync_channel::<Vec<(Incoming, ItemMeta)>>(1);
-            let (parsed_out, from_parser) = mpsc::channel::<(Prepared, Vec<ItemMeta>)>();
-            scope.spawn(move || {
-                for batch in parser_in {
-                    let (incoming, meta): (Vec<Incoming>, Vec<ItemMeta>) =
-                        batch.into_iter().unzip();
-                    if parsed_out
+            let (to_writer, from_reader) = mpsc::sync_channel::<(Prepared, Vec<ItemMeta>)>(2);
+            let bytes = &bytes;
+            let reader = scope.spawn(move || {
+                let mut pending: Vec<lines::RawItem> = Vec::with_capacity(IMPORT_BATCH);
+                let mut seen = 0usize;
+                let mut open = true;
+                let ship = |chunk: Vec<lines::RawItem>, open: &mut bool| {
+                    if chunk.is_empty() || !*open {
+                        return;
+                    }
+                    let meta: Vec<ItemMeta> = chunk.iter().map(|i| i.clone_meta()).collect();
+                    let incoming = chunk
+                        .into_iter()
+                        .map(|item| Incoming {
+                            collection_id: 0, // assigned by the writer, which owns the store
+                            item,
+                        })
+                        .collect();
+                    // A closed channel means the writer failed; it reports why.
+                    *open = to_writer
                         .send((prepare(incoming, window, true), meta))
-                        .is_err()
-                    {
-                        break;
+                        .is_ok();
+                };
+                let stray = lines::split_each(bytes, |item| {
+                    seen += 1;
+                    pending.push(item);
+                    if pending.len() >= IMPORT_BATCH {
+                        ship(std::mem::take(&mut pending), &mut open);
                     }
-                }
+                });
+                ship(pending, &mut open);
+                (stray, seen)
             });
-            let mut pipe = Pipe {
-                to_parser,
-                from_parser,
-                origin: &origin,
-                file,
-            };
-            let mut pending: Vec<lines::RawItem> = Vec::with_capacity(IMPORT_BATCH);
-            let mut failure: Option<Failure> = None;
-            let stray = lines::split_each(&bytes, |item| {
-                seen += 1;
-                if failure.is_some() {
-                    return;
-                }
-                pending.push(item);
-                if pending.len() >= IMPORT_BATCH {
-                    let chunk = std::mem::take(&mut pending);
-                    if let Err(e) = pipe.send(ctx, &mut ids, &collection, chunk, &mut t) {
-                        failure = Some(e);
+            for (mut prepared, meta) in from_reader.iter() {
+                prepared.assign_collections(|kind| {
+                    let name = collection
+                        .clone()
+                        .unwrap_or_else(|| kind.default_collection().to_string());
+                    match ids.get(&name) {
+                        Some(id) => Ok(*id),
+                        None => {
+                            let id = ctx.store.collection_id(&name)?;
+                            ids.insert(name, id);
+                            Ok(id)
+                        }
                     }
-                }
-            });
-            if let Some(f) = failure {
-                return Err(f);
+                })?;
+                let outcomes = ctx.store.import_prepared(prepared, &origin)?;
+                report(file, &outcomes, meta, &mut t);
             }
-            pipe.send(ctx, &mut ids, &collection, pending, &mut t)?;
-            pipe.finish(ctx, &mut t)?;
+            let (stray, n) = reader
+                .join()
+                .map_err(|_| anyhow::anyhow!("the import reader thread panicked"))?;
+            seen = n;
             Ok(stray)
         })?;
         drop(bytes);
@@ -129,87 +143,6 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
     } else {
         exit::OK
     })
-}
-
-/// The two ends of the import pipeline, seen from the thread that writes.
-struct Pipe<'a> {
-    to_parser: mpsc::SyncSender<Vec<(Incoming, ItemMeta)>>,
-    from_parser: mpsc::Receiver<(Prepared, Vec<ItemMeta>)>,
-    origin: &'a str,
-    file: &'a Path,
-}
-
-impl Pipe<'_> {
-    /// Hands a batch to the parser, first writing whatever it has finished.
-    fn send(
-        &mut self,
-        ctx: &mut Context,
-        ids: &mut HashMap<String, i64>,
-        collection: &Option<String>,
-        chunk: Vec<lines::RawItem>,
-        t: &mut Tally,
-    ) -> Result<(), Failure> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let mut batch = Vec::with_capacity(chunk.len());
-        for item in chunk {
-            let name = collection
-                .clone()
-                .unwrap_or_else(|| item.kind.default_collection().to_string());
-            let id = match ids.get(&name) {
-                Some(id) => *id,
-                None => {
-                    let id = ctx.store.collection_id(&name)?;
-                    ids.insert(name, id);
-                    id
-                }
-            };
-            let meta = item.clone_meta();
-            batch.push((
-                Incoming {
-                    collection_id: id,
-                    item,
-                },
-                meta,
-            ));
-        }
-        while let Ok((p, m)) = self.from_parser.try_recv() {
-            self.write(ctx, p, m, t)?;
-        }
-        self.to_parser
-            .send(batch)
-            .map_err(|_| anyhow::anyhow!("the import parser thread stopped unexpectedly"))?;
-        Ok(())
-    }
-
-    /// Closes the parser's input and writes everything it still has.
-    fn finish(self, ctx: &mut Context, t: &mut Tally) -> Result<(), Failure> {
-        let Pipe {
-            to_parser,
-            from_parser,
-            origin,
-            file,
-        } = self;
-        drop(to_parser);
-        for (p, m) in from_parser.iter() {
-            let outcomes = ctx.store.import_prepared(p, origin)?;
-            report(file, &outcomes, m, t);
-        }
-        Ok(())
-    }
-
-    fn write(
-        &mut self,
-        ctx: &mut Context,
-        p: Prepared,
-        meta: Vec<ItemMeta>,
-        t: &mut Tally,
-    ) -> Result<(), Failure> {
-        let outcomes = ctx.store.import_prepared(p, self.origin)?;
-        report(self.file, &outcomes, meta, t);
-        Ok(())
-    }
 }
 
 /// Counts outcomes and reports each item's problems with file and line.

@@ -43,8 +43,38 @@ pub fn restore(ctx: &mut Context, file: Option<&Path>) -> Outcome {
 }
 
 pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
-    let mut unhealthy = false;
+    let _ = deep; // every check below already re-reads every item; --deep is kept for scripts
     let integrity = ctx.store.integrity()?;
+    let (mismatched, flagged) = if integrity.is_empty() {
+        (ctx.store.check_columns(repair)?, ctx.store.flagged()?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let code = if !integrity.is_empty() {
+        exit::ERROR
+    } else if (!mismatched.is_empty() && !repair) || !flagged.is_empty() {
+        exit::ITEM_ERRORS
+    } else {
+        exit::OK
+    };
+    if ctx.json {
+        let doc = serde_json::json!({
+            "database": ctx.store.path().display().to_string(),
+            "integrity": if integrity.is_empty() { vec!["ok".to_string()] } else { integrity.clone() },
+            "mismatched": mismatched.iter().map(|(uid, what)| serde_json::json!({"uid": uid, "differs": what})).collect::<Vec<_>>(),
+            "repaired": repair && !mismatched.is_empty(),
+            "flagged": flagged.iter().map(|i| serde_json::json!({
+                "uid": i.uid,
+                "kind": i.kind.as_str(),
+                "collection": i.collection,
+                "flags": i.flags.names(),
+                "problems": i.problems.iter().map(|p| serde_json::json!({"line": p.line, "reason": p.reason})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "healthy": code == exit::OK,
+        });
+        super::emit(&format!("{doc}\n"));
+        return Ok(code);
+    }
     if integrity.is_empty() {
         println!("database integrity: ok ({})", ctx.store.path().display());
     } else {
@@ -53,14 +83,11 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
             println!("  {l}");
         }
         println!("  Restore a snapshot: `holdfast restore-backup` lists them.");
-        return Ok(exit::ERROR);
+        return Ok(code);
     }
-    let _ = deep; // every check below already re-reads every item; --deep is kept for scripts
-    let mismatched = ctx.store.check_columns(repair)?;
     if mismatched.is_empty() {
         println!("parsed columns: ok (every item's columns match its text)");
     } else {
-        unhealthy = !repair;
         println!(
             "parsed columns: {} item(s) differ from their text{}",
             mismatched.len(),
@@ -74,11 +101,9 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
             println!("  {uid}: {what}");
         }
     }
-    let flagged = ctx.store.flagged()?;
     if flagged.is_empty() {
         println!("flagged items: none");
     } else {
-        unhealthy = true;
         println!(
             "flagged items: {} (kept verbatim; `holdfast edit UID` to fix)",
             flagged.len()
@@ -100,9 +125,5 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
         }
         table::print(&["FLAGS", "KIND", "UID", "REASON"], &rows);
     }
-    Ok(if unhealthy {
-        exit::ITEM_ERRORS
-    } else {
-        exit::OK
-    })
+    Ok(code)
 }

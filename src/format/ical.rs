@@ -300,7 +300,9 @@ pub fn when_of(line: &Line, value: &str, res: &Resolver) -> Result<When, String>
     }
     match line.param("TZID") {
         Some(tzid) => {
-            let zone = res.resolve(&tzid)?;
+            // An unknown zone is reported by `when` (the item gets flagged); the time is read
+            // as the user's local time meanwhile, never as UTC.
+            let zone = res.resolve(&tzid).unwrap_or(Zone::Floating);
             Ok(When {
                 moment: Moment::Instant(zone.to_utc(local)),
                 local,
@@ -319,6 +321,14 @@ pub fn when_of(line: &Line, value: &str, res: &Resolver) -> Result<When, String>
 
 fn when(node: &Node, name: &str, res: &Resolver, problems: &mut Vec<Problem>) -> Option<When> {
     let line = node.prop(name)?;
+    if let Some(tzid) = line.param("TZID") {
+        if let Err(reason) = res.resolve(&tzid) {
+            problems.push(Problem {
+                line: line.number,
+                reason: format!("{reason}; read as your local time"),
+            });
+        }
+    }
     let value = decode(line.value().unwrap_or_default());
     match when_of(line, &value, res) {
         Ok(w) => Some(w),

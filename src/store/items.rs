@@ -324,6 +324,16 @@ pub struct Prepared {
     items: Vec<(Incoming, Derived)>,
 }
 
+impl Prepared {
+    /// Sets each item's collection from its kind (the parser thread cannot touch the store).
+    pub fn assign_collections(&mut self, mut f: impl FnMut(Kind) -> Result<i64>) -> Result<()> {
+        for (inc, _) in &mut self.items {
+            inc.collection_id = f(inc.item.kind)?;
+        }
+        Ok(())
+    }
+}
+
 /// Parses a batch for `Store::import_prepared`; pure, so it can run on another thread.
 /// `window` is `Store::coverage()`, read once before.
 pub fn prepare(batch: Vec<Incoming>, window: (i64, i64), parallel: bool) -> Prepared {

@@ -1,0 +1,168 @@
+//! The store through its library API on a real SQLite file: the occurrence horizon, birthdays
+//! and snapshot rotation.
+
+use chrono::NaiveDate;
+use holdfast::format::lines;
+use holdfast::model::Kind;
+use holdfast::store::{Filter, Incoming, Store};
+
+fn import(store: &mut Store, text: &str) {
+    let split = lines::split(text.as_bytes());
+    assert!(split.stray.is_empty(), "{:?}", split.stray);
+    let batch = split
+        .items
+        .into_iter()
+        .map(|item| Incoming {
+            collection_id: store
+                .collection_id(item.kind.default_collection())
+                .expect("collection"),
+            item,
+        })
+        .collect();
+    store.import_batch(batch, "test").expect("import");
+}
+
+fn ts(y: i32, m: u32, d: u32) -> i64 {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or_default()
+}
+
+/// Occurrences read from the table, wherever the window falls relative to the stored horizon
+/// (inside, before, after, straddling, far away), are exactly those expanded in memory.
+#[test]
+fn stored_occurrences_match_expansion_across_horizon_extensions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("open");
+    let cal = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n\
+        BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20200101T000000Z\r\nSUMMARY:Weekly\r\n\
+        DTSTART;TZID=Europe/Berlin:20200106T090000\r\nDTEND;TZID=Europe/Berlin:20200106T100000\r\n\
+        RRULE:FREQ=WEEKLY\r\nEXDATE;TZID=Europe/Berlin:20250106T090000\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:daily\r\nDTSTAMP:20200101T000000Z\r\nSUMMARY:Daily\r\n\
+        DTSTART;VALUE=DATE:20240301\r\nRRULE:FREQ=DAILY;INTERVAL=3\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:once\r\nDTSTAMP:20200101T000000Z\r\nSUMMARY:Once\r\n\
+        DTSTART:20230515T120000Z\r\nDTEND:20230515T130000Z\r\nEND:VEVENT\r\n\
+        END:VCALENDAR\r\n";
+    import(&mut store, cal);
+    let texts: Vec<(String, Vec<u8>)> = store
+        .list(&Filter {
+            kind: Some(Kind::Event),
+            ..Filter::default()
+        })
+        .expect("list")
+        .into_iter()
+        .map(|i| {
+            let raw = store.raw_of(i.id).expect("raw");
+            (i.uid, raw)
+        })
+        .collect();
+    assert_eq!(texts.len(), 3);
+    let windows = [
+        (ts(2026, 11, 1), ts(2026, 12, 1)),
+        (ts(2025, 1, 1), ts(2025, 2, 1)),
+        (ts(2023, 5, 1), ts(2023, 6, 1)),
+        (ts(2024, 12, 20), ts(2025, 1, 20)),
+        (ts(2028, 3, 1), ts(2028, 4, 15)),
+        (ts(2019, 12, 1), ts(2020, 2, 1)),
+        (ts(2045, 1, 1), ts(2045, 2, 1)),
+    ];
+    for (from, to) in windows {
+        let mut got: Vec<(String, i64, i64)> = store
+            .occurrences(&Filter::default(), from, to)
+            .expect("occurrences")
+            .into_iter()
+            .map(|o| {
+                (
+                    o.item.uid.clone(),
+                    o.occurrence.start.timestamp(),
+                    o.occurrence.end.timestamp(),
+                )
+            })
+            .collect();
+        let mut want: Vec<(String, i64, i64)> = Vec::new();
+        for (uid, raw) in &texts {
+            let parsed = holdfast::format::parse(raw);
+            for o in parsed.occurrences(Some((from, to))).expect("expand") {
+                if holdfast::format::ical::overlaps(&o, from, to) {
+                    want.push((uid.clone(), o.start.timestamp(), o.end.timestamp()));
+                }
+            }
+        }
+        got.sort();
+        want.sort();
+        assert!(!want.is_empty() || from > ts(2040, 1, 1) || to < ts(2020, 1, 1));
+        assert_eq!(got, want, "window {from}..{to}");
+    }
+    // The Jan 6 2025 EXDATE is honoured from the table too.
+    let jan = store
+        .occurrences(&Filter::default(), ts(2025, 1, 6), ts(2025, 1, 7))
+        .expect("occurrences");
+    assert!(jan.iter().all(|o| o.item.uid != "weekly"), "{jan:?}");
+}
+
+#[test]
+fn birthdays_are_a_month_day_query_that_wraps_the_year() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("open");
+    let card = |uid: &str, bday: &str| {
+        format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{uid}\r\nBDAY:{bday}\r\nEND:VCARD\r\n"
+        )
+    };
+    let text = [
+        card("dec30", "1980-12-30"),
+        card("jan02", "--0102"),
+        card("jun15", "19750615"),
+        card("feb29", "2000-02-29"),
+    ]
+    .concat();
+    import(&mut store, &text);
+    let d = |m, d| NaiveDate::from_ymd_opt(2026, m, d).expect("date");
+    let names = |v: Vec<holdfast::store::StoredItem>| -> Vec<String> {
+        v.into_iter().map(|i| i.uid).collect()
+    };
+    assert_eq!(
+        names(store.birthdays(d(12, 25), d(1, 5)).expect("q")),
+        ["jan02", "dec30"]
+    );
+    assert_eq!(
+        names(store.birthdays(d(6, 1), d(6, 30)).expect("q")),
+        ["jun15"]
+    );
+    assert_eq!(
+        names(store.birthdays(d(2, 28), d(3, 1)).expect("q")),
+        ["feb29"]
+    );
+    assert!(store.birthdays(d(7, 1), d(11, 30)).expect("q").is_empty());
+}
+
+#[test]
+fn snapshots_rotate_keeping_the_newest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(store.backup(3).expect("backup").path);
+    }
+    let kept = store.list_backups().expect("list");
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    // Newest first, and they are the last three made.
+    let mut last3: Vec<_> = made[2..].to_vec();
+    last3.reverse();
+    assert_eq!(kept, last3);
+    for p in &kept {
+        let ok = rusqlite_free_check(p);
+        assert!(ok, "{} is not a sound database copy", p.display());
+    }
+}
+
+/// A snapshot opens as a Holdfast store of its own.
+fn rusqlite_free_check(p: &std::path::Path) -> bool {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let copy = tmp.path().join("holdfast.db");
+    std::fs::copy(p, &copy).expect("copy");
+    Store::open(tmp.path())
+        .and_then(|s| s.integrity())
+        .is_ok_and(|v| v.is_empty())
+}
