@@ -342,6 +342,18 @@ def big_dataset(a, rep, raw):
             "< 20 ms", le["rc"] == 0 and le["stdout_lines"] > 0 and le["median"] < 0.020, why)
     rep.add("  first `list events` (warm-up, extends horizon)", fmt_secs(warm["secs"]) + rc_note(warm))
 
+    # --- the same two lists at the size a screen shows (info: how time scales with output) -----
+    nq = "lukasz lecki"
+    ln = bench("list contacts --query (narrow)", [hf, "list", "contacts", "--query", nq], env, a.runs)
+    raw["big"]["list_contacts_narrow"] = ln
+    rep.add(f"  `list contacts --query '{nq}'` median of {a.runs}",
+            f"{fmt_secs(ln['median'])} ({ln['stdout_lines']:,} lines){rc_note(ln)}")
+    d1 = (anchor + dt.timedelta(days=1)).isoformat()
+    l1 = bench("list events 1 day", [hf, "list", "events", "--from", frm, "--to", d1], env, a.runs)
+    raw["big"]["list_events_1d"] = l1
+    rep.add(f"  `list events --from {frm} --to {d1}` median of {a.runs}",
+            f"{fmt_secs(l1['median'])} ({l1['stdout_lines']:,} lines){rc_note(l1)}")
+
     # --- DB size --------------------------------------------------------------------------------
     size, desc = db_size(data)
     raw["big"]["db"] = {"bytes": size, "after_import_bytes": db_after_import, "desc": desc}

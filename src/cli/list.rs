@@ -122,6 +122,34 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
         }
         return occurrences(ctx, &filter, f, t);
     }
+    if kind == Kind::Contact && !ctx.json {
+        let rows: Vec<Vec<String>> = ctx
+            .store
+            .contact_rows(&filter)?
+            .into_iter()
+            .map(|c| {
+                let names = c.flags.names();
+                vec![
+                    c.name,
+                    c.org,
+                    c.email,
+                    c.phone,
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!("[{}]", names.join(","))
+                    },
+                    c.uid,
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            println!("Nothing to list.");
+        } else {
+            table::print(&["NAME", "ORG", "EMAIL", "PHONE", "FLAGS", "UID"], &rows);
+        }
+        return Ok(exit::OK);
+    }
     let items = ctx.store.list(&filter)?;
     if ctx.json {
         let arr: Vec<Value> = items.iter().map(|i| Value::Object(base(i))).collect();
