@@ -513,3 +513,63 @@ fn exports_are_read_by_vobject_icalendar_khard_khal_and_reimport() {
          {report}\n\n== holdfast re-import ==\n{reimport}"
     );
 }
+
+/// The fixtures whose original bytes the peers cannot read (see `PEER_HOSTILE`) still reach
+/// them: `--vcard-version 3.0|4.0` re-writes them cleanly, and vobject reads every card with the
+/// names our own parser decoded.
+#[test]
+fn converted_exports_of_peer_hostile_cards_are_read_by_vobject() {
+    let root = repo();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/test (it creates the venv with vobject)",
+        python.display()
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = Home::new(tmp.path(), "hostile");
+    let cards: Vec<PathBuf> = PEER_HOSTILE
+        .iter()
+        .filter(|n| n.ends_with(".vcf"))
+        .map(|n| root.join("tests/fixtures").join(n))
+        .collect();
+    home.import(&cards);
+    let listed = home.ok(&["list", "contacts", "--json"]);
+    let listed: serde_json::Value =
+        serde_json::from_slice(&listed.stdout).expect("list contacts --json");
+    let mut want: Vec<String> = listed
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["full_name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    want.sort();
+    assert!(
+        want.len() >= 3,
+        "expected the hostile cards imported, got {want:?}"
+    );
+    for version in ["3.0", "4.0"] {
+        let out = tmp.path().join(format!("contacts-{version}.vcf"));
+        let o = out.display().to_string();
+        home.ok(&["export", "--contacts", &o, "--vcard-version", version]);
+        let read = Command::new(&python)
+            .args([
+                "-c",
+                "import sys, json, vobject\n\
+                 text = open(sys.argv[1], encoding='utf-8').read()\n\
+                 print(json.dumps(sorted(c.fn.value for c in vobject.readComponents(text))))",
+                &o,
+            ])
+            .output()
+            .expect("run python");
+        assert!(
+            read.status.success(),
+            "vobject could not read the {version} export:\n{}",
+            out_text(&read)
+        );
+        let got: Vec<String> = serde_json::from_slice(&read.stdout).expect("names as JSON");
+        assert_eq!(got, want, "vCard {version} export read by vobject");
+    }
+}

@@ -15,6 +15,9 @@ use crate::store::{prepare, ImportOutcome, Incoming, Prepared};
 /// keep memory flat on big files.
 const IMPORT_BATCH: usize = 5_000;
 
+/// Lines outside any item reported one by one before the rest are counted.
+const MAX_STRAY_REPORTS: usize = 20;
+
 #[derive(Default)]
 struct Tally {
     added: usize,
@@ -102,10 +105,18 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
             Ok(stray)
         })?;
         drop(bytes);
-        for p in &stray {
+        // A binary or foreign file would give one report per line: show the first few.
+        for p in stray.iter().take(MAX_STRAY_REPORTS) {
             eprintln!("{}:{}: {}", file.display(), p.line, p.reason);
-            total.errors += 1;
         }
+        if stray.len() > MAX_STRAY_REPORTS {
+            eprintln!(
+                "{}: … and {} more lines outside any item (is this a vCard/iCalendar file?)",
+                file.display(),
+                stray.len() - MAX_STRAY_REPORTS
+            );
+        }
+        total.errors += stray.len();
         if seen == 0 && stray.is_empty() {
             eprintln!("{}: no vCard or iCalendar data found", file.display());
             total.errors += 1;

@@ -53,8 +53,15 @@ pub fn fold_for_search(s: &str) -> String {
     out
 }
 
+/// Lower case without accents, so "Bäckerei" sorts with "Backhaus", not after "Bob".
 fn sort_key(title: &str) -> String {
-    fold_for_search(title).to_lowercase()
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    fold_for_search(title)
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
 }
 
 impl Columns {
