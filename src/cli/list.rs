@@ -123,32 +123,7 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
         return occurrences(ctx, &filter, f, t);
     }
     if kind == Kind::Contact && !ctx.json {
-        let rows: Vec<Vec<String>> = ctx
-            .store
-            .contact_rows(&filter)?
-            .into_iter()
-            .map(|c| {
-                let names = c.flags.names();
-                vec![
-                    c.name,
-                    c.org,
-                    c.email,
-                    c.phone,
-                    if names.is_empty() {
-                        String::new()
-                    } else {
-                        format!("[{}]", names.join(","))
-                    },
-                    c.uid,
-                ]
-            })
-            .collect();
-        if rows.is_empty() {
-            println!("Nothing to list.");
-        } else {
-            table::print(&["NAME", "ORG", "EMAIL", "PHONE", "FLAGS", "UID"], &rows);
-        }
-        return Ok(exit::OK);
+        return contact_table(ctx, &filter);
     }
     let items = ctx.store.list(&filter)?;
     if ctx.json {
@@ -329,40 +304,85 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         super::emit(&format!("{}\n", Value::Array(arr)));
         return Ok(exit::OK);
     }
-    let occ = ctx.store.occurrence_rows(filter, from, to)?;
-    let mut clock = LocalClock::default();
-    let rows: Vec<Vec<String>> = occ
-        .into_iter()
-        .map(|o| {
-            let (start, end) = if o.all_day {
-                (clock.day(o.start, false).to_string(), "all day".to_string())
-            } else {
-                let hm = clock.hm(o.start);
-                let start = format!("{} {hm}", clock.day(o.start, true));
-                (start, clock.hm(o.end))
-            };
-            let names = o.flags.names();
-            vec![
-                start,
-                end,
-                o.summary,
-                o.location,
-                if names.is_empty() {
-                    String::new()
-                } else {
-                    format!("[{}]", names.join(","))
-                },
-                o.uid,
-            ]
-        })
-        .collect();
-    if rows.is_empty() {
+    // Two passes over the rows (widths, then lines), nothing kept per row: memory and time
+    // stay proportional to the output, not to a table of strings.
+    let headers = ["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"];
+    let mut widths = [20, 7, 0, 0, 0];
+    for (w, h) in widths.iter_mut().zip(headers) {
+        *w = (*w).max(h.len());
+    }
+    let mut n = 0usize;
+    ctx.store.for_each_occurrence_row(filter, from, to, |o| {
+        n += 1;
+        widths[2] = widths[2].max(table::width(o.summary));
+        widths[3] = widths[3].max(table::width(o.location));
+        if o.flags.0 != 0 {
+            widths[4] = widths[4].max(flags_text(o.flags).len());
+        }
+    })?;
+    if n == 0 {
         println!("No events in that window.");
-    } else {
-        table::print(
-            &["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"],
-            &rows,
+        return Ok(exit::OK);
+    }
+    let mut out = String::with_capacity((n + 1) * (widths.iter().sum::<usize>() + 60));
+    table::push_row(&mut out, &headers, &widths);
+    let mut clock = LocalClock::default();
+    let mut start = String::new();
+    let mut end = String::new();
+    ctx.store.for_each_occurrence_row(filter, from, to, |o| {
+        start.clear();
+        end.clear();
+        if o.all_day {
+            start.push_str(clock.day(o.start, false));
+            end.push_str("all day");
+        } else {
+            let (sh, eh) = (clock.hm(o.start), clock.hm(o.end));
+            start.push_str(clock.day(o.start, true));
+            start.push(' ');
+            start.push_str(&sh);
+            end.push_str(&eh);
+        }
+        let flags = if o.flags.0 == 0 {
+            String::new()
+        } else {
+            flags_text(o.flags)
+        };
+        table::push_row(
+            &mut out,
+            &[&start, &end, o.summary, o.location, &flags, o.uid],
+            &widths,
         );
+    })?;
+    super::emit(&out);
+    Ok(exit::OK)
+}
+
+fn flags_text(flags: crate::model::Flags) -> String {
+    format!("[{}]", flags.names().join(","))
+}
+
+/// Contacts for people: one pass over borrowed rows (a search is the costly part here, so it
+/// runs once), then an aligned table.
+fn contact_table(ctx: &mut Context, filter: &Filter) -> Outcome {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    ctx.store.for_each_contact_row(filter, |c| {
+        rows.push(vec![
+            c.name.to_string(),
+            c.org.to_string(),
+            c.email.to_string(),
+            c.phone.to_string(),
+            if c.flags.0 == 0 {
+                String::new()
+            } else {
+                flags_text(c.flags)
+            },
+            c.uid.to_string(),
+        ]);
+    })?;
+    if rows.is_empty() {
+        println!("Nothing to list.");
+    } else {
+        table::print(&["NAME", "ORG", "EMAIL", "PHONE", "FLAGS", "UID"], &rows);
     }
     Ok(exit::OK)
 }

@@ -6,43 +6,73 @@ use unicode_width::UnicodeWidthStr;
 /// and accented names line up). The last column is not padded.
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let n = headers.len();
-    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    let last = n.saturating_sub(1);
+    // Each cell's width is measured once (the last column is never padded, so never measured).
+    let measure = |cells: &mut dyn Iterator<Item = &str>| -> Vec<usize> {
+        cells.take(last).map(width).collect::<Vec<_>>()
+    };
+    let head_w = measure(&mut headers.iter().copied());
+    let row_w: Vec<Vec<usize>> = rows
+        .iter()
+        .map(|r| measure(&mut r.iter().map(String::as_str)))
+        .collect();
+    let mut widths = head_w.clone();
     let mut bytes = 0;
-    for r in rows {
-        for (i, c) in r.iter().enumerate().take(n) {
-            widths[i] = widths[i].max(width(c));
-            bytes += c.len() + 2;
+    for (r, w) in rows.iter().zip(&row_w) {
+        for (i, cw) in w.iter().enumerate() {
+            widths[i] = widths[i].max(*cw);
         }
+        bytes += r.iter().map(|c| c.len() + 2).sum::<usize>();
     }
     let mut out = String::with_capacity(bytes + rows.len() * widths.iter().sum::<usize>() / 2);
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+    let mut line = |cells: &mut dyn Iterator<Item = &str>, w: &[usize]| {
         let start = out.len();
         let mut pad = 0;
         for (i, c) in cells.enumerate() {
-            if i > 0 {
-                // Padding is written lazily, so trailing blanks never reach the line's end.
-                if !c.is_empty() {
-                    push_spaces(&mut out, pad);
-                    pad = 0;
-                }
+            // Padding is written lazily, so trailing blanks never reach the line's end; an empty
+            // cell writes nothing and its pad carries over to the next non-empty cell.
+            if i > 0 && !c.is_empty() {
+                push_spaces(&mut out, pad);
+                pad = 0;
             }
             out.push_str(c);
-            // An empty cell writes nothing: its pad carries over to the next non-empty cell.
-            pad += widths[i].saturating_sub(width(c)) + 2;
+            if i < last {
+                pad += widths[i].saturating_sub(w.get(i).copied().unwrap_or(0)) + 2;
+            }
         }
         let trimmed = out[start..].trim_end().len();
         out.truncate(start + trimmed);
         out.push('\n');
     };
-    line(&mut headers.iter().copied());
-    for r in rows {
-        line(&mut r.iter().map(String::as_str));
+    line(&mut headers.iter().copied(), &head_w);
+    for (r, w) in rows.iter().zip(&row_w) {
+        line(&mut r.iter().map(String::as_str), w);
     }
     out
 }
 
+/// Appends one row to `out` with the columns padded to `widths` (one per column but the last,
+/// which is never padded). For lists streamed in two passes: widths first, then rows.
+pub fn push_row(out: &mut String, cells: &[&str], widths: &[usize]) {
+    let start = out.len();
+    let mut pad = 0;
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 && !c.is_empty() {
+            push_spaces(out, pad);
+            pad = 0;
+        }
+        out.push_str(c);
+        if let Some(w) = widths.get(i) {
+            pad += w.saturating_sub(width(c)) + 2;
+        }
+    }
+    let trimmed = out[start..].trim_end().len();
+    out.truncate(start + trimmed);
+    out.push('\n');
+}
+
 /// Display width: ASCII (most cells) is its length; anything else asks unicode-width.
-fn width(s: &str) -> usize {
+pub fn width(s: &str) -> usize {
     if s.is_ascii() {
         s.len()
     } else {

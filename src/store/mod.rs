@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
-pub use query::{ContactRow, Filter, ListedOccurrence, OccurrenceRow, RawRef};
+pub use query::{ContactView, Filter, ListedOccurrence, OccurrenceView, RawRef};
 pub use snapshot::Backup;
 
 /// Name of the database file inside the data directory.

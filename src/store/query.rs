@@ -74,27 +74,27 @@ fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
     (sql, fts)
 }
 
-/// One line of a person's contact list.
-#[derive(Debug, Clone)]
-pub struct ContactRow {
-    pub name: String,
-    pub org: String,
-    pub email: String,
-    pub phone: String,
+/// One line of a person's contact list, borrowed from the database row.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactView<'a> {
+    pub name: &'a str,
+    pub org: &'a str,
+    pub email: &'a str,
+    pub phone: &'a str,
     pub flags: Flags,
-    pub uid: String,
+    pub uid: &'a str,
 }
 
-/// One line of a person's event list.
-#[derive(Debug, Clone)]
-pub struct OccurrenceRow {
+/// One line of a person's event list, borrowed from the database row.
+#[derive(Debug, Clone, Copy)]
+pub struct OccurrenceView<'a> {
     pub start: i64,
     pub end: i64,
     pub all_day: bool,
-    pub summary: String,
-    pub location: String,
+    pub summary: &'a str,
+    pub location: &'a str,
     pub flags: Flags,
-    pub uid: String,
+    pub uid: &'a str,
 }
 
 /// A recurring event and what its occurrence rows repeat.
@@ -288,9 +288,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// What a person's contact list shows, read without decoding each item's fields:
-    /// the fast path for long lists.
-    pub fn contact_rows(&self, f: &Filter) -> Result<Vec<ContactRow>> {
+    /// What a person's contact list shows, one row at a time and borrowed from the database,
+    /// without decoding each item's fields: the fast path for long lists.
+    pub fn for_each_contact_row(
+        &self,
+        f: &Filter,
+        mut each: impl FnMut(&ContactView<'_>),
+    ) -> Result<()> {
         let mut f = f.clone();
         f.kind = Some(Kind::Contact);
         let (sql, fts) = list_sql(
@@ -300,26 +304,24 @@ impl Store {
              coalesce(json_extract(i.data, '$.phones[0]'), ''), i.flags, i.uid",
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                f.kind.map(Kind::as_str),
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts
-            ],
-            |r| {
-                Ok(ContactRow {
-                    name: r.get(0)?,
-                    org: r.get(1)?,
-                    email: r.get(2)?,
-                    phone: r.get(3)?,
-                    flags: Flags(r.get(4)?),
-                    uid: r.get(5)?,
-                })
-            },
-        )?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut rows = stmt.query(params![
+            f.kind.map(Kind::as_str),
+            f.trash,
+            f.conflicts,
+            f.collection,
+            fts
+        ])?;
+        while let Some(r) = rows.next()? {
+            each(&ContactView {
+                name: r.get_ref(0)?.as_str()?,
+                org: r.get_ref(1)?.as_str()?,
+                email: r.get_ref(2)?.as_str()?,
+                phone: r.get_ref(3)?.as_str()?,
+                flags: Flags(r.get(4)?),
+                uid: r.get_ref(5)?.as_str()?,
+            });
+        }
+        Ok(())
     }
 
     /// Event occurrences overlapping [from, to), in start order, overrides applied.
@@ -387,35 +389,39 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// The columns a person's event list shows, without decoding the item's fields: the fast
-    /// path for big windows. Rows: (start, end, all_day, summary, location, flags, uid).
-    pub fn occurrence_rows(
+    /// The columns a person's event list shows, one row at a time and borrowed from the
+    /// database (no allocation per row), in start order: the fast path for long lists.
+    pub fn for_each_occurrence_row(
         &mut self,
         f: &Filter,
         from: i64,
         to: i64,
-    ) -> Result<Vec<OccurrenceRow>> {
+        mut each: impl FnMut(&OccurrenceView<'_>),
+    ) -> Result<()> {
         if !self.ensure_coverage(from, to)? {
-            return Ok(self
-                .occurrences_in_memory(f, from, to)?
-                .into_iter()
-                .map(|o| OccurrenceRow {
+            for o in self.occurrences_in_memory(f, from, to)? {
+                let summary = o
+                    .occurrence
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| o.item.data["summary"].as_str().unwrap_or("").into());
+                let location = o
+                    .occurrence
+                    .location
+                    .clone()
+                    .or_else(|| o.item.data["location"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                each(&OccurrenceView {
                     start: o.occurrence.start.timestamp(),
                     end: o.occurrence.end.timestamp(),
                     all_day: matches!(o.occurrence.start, crate::model::Moment::Date(_)),
-                    summary: o
-                        .occurrence
-                        .summary
-                        .unwrap_or_else(|| o.item.data["summary"].as_str().unwrap_or("").into()),
-                    location: o
-                        .occurrence
-                        .location
-                        .or_else(|| o.item.data["location"].as_str().map(str::to_string))
-                        .unwrap_or_default(),
+                    summary: &summary,
+                    location: &location,
                     flags: o.item.flags,
-                    uid: o.item.uid,
-                })
-                .collect());
+                    uid: &o.item.uid,
+                });
+            }
+            return Ok(());
         }
         let max_span: i64 = self
             .meta("occ_max_span")?
@@ -435,29 +441,27 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let fts = f.query.as_deref().and_then(fts_query);
-        let rows = stmt.query_map(
-            params![
-                from,
-                to,
-                from - max_span,
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts
-            ],
-            |r| {
-                Ok(OccurrenceRow {
-                    start: r.get(0)?,
-                    end: r.get(1)?,
-                    all_day: r.get(2)?,
-                    summary: r.get(3)?,
-                    location: r.get(4)?,
-                    flags: Flags(r.get(5)?),
-                    uid: r.get(6)?,
-                })
-            },
-        )?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut rows = stmt.query(params![
+            from,
+            to,
+            from - max_span,
+            f.trash,
+            f.conflicts,
+            f.collection,
+            fts
+        ])?;
+        while let Some(r) = rows.next()? {
+            each(&OccurrenceView {
+                start: r.get(0)?,
+                end: r.get(1)?,
+                all_day: r.get(2)?,
+                summary: r.get_ref(3)?.as_str()?,
+                location: r.get_ref(4)?.as_str()?,
+                flags: Flags(r.get(5)?),
+                uid: r.get_ref(6)?.as_str()?,
+            });
+        }
+        Ok(())
     }
 
     /// Far-off windows: every event expanded on the fly (slow, but never stored).
