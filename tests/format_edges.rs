@@ -76,3 +76,24 @@ fn doctor_json_reports_flagged_items() {
     assert!(uids.contains(&"broken-vcf-B-missing-end"), "{v}");
     assert!(uids.contains(&"broken-vcf-D-no-colon"), "{v}");
 }
+
+#[test]
+fn subtasks_that_point_at_each_other_are_each_listed_once() {
+    let home = Home::new();
+    let path = home.root().join("cycle.ics");
+    std::fs::write(
+        &path,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n\
+         BEGIN:VTODO\r\nUID:a\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:Task A\r\n\
+         RELATED-TO;RELTYPE=PARENT:b\r\nEND:VTODO\r\n\
+         BEGIN:VTODO\r\nUID:b\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:Task B\r\n\
+         RELATED-TO;RELTYPE=PARENT:a\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+    )
+    .expect("write");
+    let (code, _, err) = home.run(&["import", path.to_str().unwrap_or_default()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = home.run(&["list", "todos"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("Task A").count(), 1, "{out}");
+    assert_eq!(out.matches("Task B").count(), 1, "{out}");
+}

@@ -215,21 +215,27 @@ impl LocalClock {
 
 /// To-dos with their subtasks right under them, indented.
 fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
-    let uids: std::collections::HashSet<&str> = items.iter().map(|i| i.uid.as_str()).collect();
-    let parent_of = |i: &StoredItem| -> Option<String> {
-        i.data["parent"]
+    use std::collections::{HashMap, HashSet};
+    let uids: HashSet<&str> = items.iter().map(|i| i.uid.as_str()).collect();
+    // Children by parent UID, in list order (so subtasks keep the done/due/priority order).
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (idx, i) in items.iter().enumerate() {
+        match i.data["parent"]
             .as_str()
             .filter(|p| uids.contains(p) && *p != i.uid)
-            .map(str::to_string)
-    };
-    let mut rows = Vec::new();
-    fn push(
-        rows: &mut Vec<Vec<String>>,
-        items: &[StoredItem],
-        item: &StoredItem,
-        depth: usize,
-        parent_of: &dyn Fn(&StoredItem) -> Option<String>,
-    ) {
+        {
+            Some(p) => children.entry(p).or_default().push(idx),
+            None => roots.push(idx),
+        }
+    }
+    let mut rows = Vec::with_capacity(items.len());
+    // Depth-first with an explicit stack; a parent cycle (A under B under A) cannot recurse
+    // forever: every item is shown once.
+    let mut shown = vec![false; items.len()];
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&r| (r, 0)).collect();
+    let push = |idx: usize, depth: usize, rows: &mut Vec<Vec<String>>| {
+        let item = &items[idx];
         let d = &item.data;
         let done = matches!(d["status"].as_str(), Some("COMPLETED"));
         let due = s(&d["due"]);
@@ -252,17 +258,23 @@ fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
             flag_mark(item),
             item.uid.clone(),
         ]);
-        if depth < 8 {
-            for child in items
-                .iter()
-                .filter(|c| parent_of(c).as_deref() == Some(&item.uid))
-            {
-                push(rows, items, child, depth + 1, parent_of);
+    };
+    loop {
+        while let Some((idx, depth)) = stack.pop() {
+            if shown[idx] {
+                continue;
+            }
+            shown[idx] = true;
+            push(idx, depth, &mut rows);
+            if let Some(kids) = children.get(items[idx].uid.as_str()) {
+                stack.extend(kids.iter().rev().map(|&k| (k, depth + 1)));
             }
         }
-    }
-    for i in items.iter().filter(|i| parent_of(i).is_none()) {
-        push(&mut rows, items, i, 0, &parent_of);
+        // Items only reachable through a cycle: show them at the top level.
+        match shown.iter().position(|s| !s) {
+            Some(idx) => stack.push((idx, 0)),
+            None => break,
+        }
     }
     rows
 }
