@@ -237,10 +237,13 @@ fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
     let push = |idx: usize, depth: usize, rows: &mut Vec<Vec<String>>| {
         let item = &items[idx];
         let d = &item.data;
-        let done = matches!(d["status"].as_str(), Some("COMPLETED"));
         let due = s(&d["due"]);
         rows.push(vec![
-            if done { "[x]".into() } else { "[ ]".into() },
+            match d["status"].as_str() {
+                Some("COMPLETED") => "[x]".into(),
+                Some("CANCELLED") => "[-]".into(),
+                _ => "[ ]".into(),
+            },
             if due.is_empty() {
                 String::new()
             } else {

@@ -100,9 +100,18 @@ pub enum Start {
     Local(NaiveDateTime, Option<String>),
 }
 
+/// UTC needs no VTIMEZONE: its times are written with `Z`.
+fn is_utc(tz: &str) -> bool {
+    matches!(
+        tz,
+        "UTC" | "Etc/UTC" | "Etc/Universal" | "Universal" | "Zulu" | "Etc/Zulu" | "GMT" | "Etc/GMT"
+    )
+}
+
 fn date_line(name: &str, s: &Start) -> String {
     match s {
         Start::Date(d) => format!("{name};VALUE=DATE:{}", d.format("%Y%m%d")),
+        Start::Local(t, Some(tz)) if is_utc(tz) => format!("{name}:{}Z", t.format("%Y%m%dT%H%M%S")),
         Start::Local(t, Some(tz)) => format!("{name};TZID={tz}:{}", t.format("%Y%m%dT%H%M%S")),
         Start::Local(t, None) => format!("{name}:{}", t.format("%Y%m%dT%H%M%S")),
     }
@@ -132,6 +141,7 @@ fn calendar(body: &[String], tz: Option<(&str, i64)>) -> String {
 
 fn tz_of(s: &Start) -> Option<(&str, i64)> {
     match s {
+        Start::Local(_, Some(tz)) if is_utc(tz) => None,
         Start::Local(t, Some(tz)) => {
             let at = Zone::named(tz)
                 .map(|z| z.to_utc(*t).timestamp())
