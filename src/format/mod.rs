@@ -4,9 +4,11 @@
 //! (`vcard`, `ical`) and writing new or edited items (`write`). Never touches the database or the
 //! terminal. Every function here takes bytes that came from outside: it must not panic on them.
 
+pub mod edit;
 pub mod ical;
 pub mod lines;
 pub mod recur;
+pub mod split;
 pub mod tz;
 pub mod vcard;
 pub mod write;
