@@ -10,7 +10,9 @@
 //! in it 0600 (I10).
 
 mod columns;
+mod health;
 mod items;
+mod occurrences;
 mod query;
 mod snapshot;
 
@@ -22,7 +24,8 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
-pub use query::{ContactView, Filter, ListedOccurrence, OccurrenceView, RawRef};
+pub use occurrences::{ListedOccurrence, OccurrenceView};
+pub use query::{ContactView, Filter, RawRef};
 pub use snapshot::Backup;
 
 /// Name of the database file inside the data directory.

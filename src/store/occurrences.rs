@@ -1,0 +1,363 @@
+//! The occurrence table: event occurrences over a rolling horizon, extended on demand, and
+//! the reads over a window (DESIGN.md §9 rule 4). Rows are clustered by start and carry what a
+//! list shows, so a window is one range scan.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use rusqlite::{params, Transaction};
+
+use super::items::{insert_occ_rows, occ_rows, row_to_item, OccContext, StoredItem};
+use super::query::{fts_query, Filter, ITEM_COLUMNS};
+use super::{Result, Store};
+use crate::format;
+use crate::model::{Flags, Kind, Occurrence};
+
+/// One occurrence with its item.
+#[derive(Debug, Clone)]
+pub struct ListedOccurrence {
+    pub item: StoredItem,
+    pub occurrence: Occurrence,
+}
+
+/// One line of a person's event list, borrowed from the database row.
+#[derive(Debug, Clone, Copy)]
+pub struct OccurrenceView<'a> {
+    pub start: i64,
+    pub end: i64,
+    pub all_day: bool,
+    pub summary: &'a str,
+    pub location: &'a str,
+    pub flags: Flags,
+    pub uid: &'a str,
+}
+
+/// A recurring event and what its occurrence rows repeat.
+struct RecurringItem {
+    id: i64,
+    raw: Vec<u8>,
+    uid: String,
+    flags: u32,
+    deleted: bool,
+    collection_id: i64,
+    title: String,
+    location: Option<String>,
+}
+
+/// Past this many years of extension, a window is expanded in memory instead of stored.
+const MAX_STORED_YEARS: i64 = 6;
+
+fn month_floor(ts: i64) -> i64 {
+    let d = chrono::DateTime::<Utc>::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .date_naive();
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(ts, |t| t.and_utc().timestamp())
+}
+
+fn month_ceil(ts: i64) -> i64 {
+    let floor = month_floor(ts);
+    if floor == ts {
+        return ts;
+    }
+    let d = chrono::DateTime::<Utc>::from_timestamp(floor, 0)
+        .unwrap_or_default()
+        .date_naive();
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(ts, |t| t.and_utc().timestamp())
+}
+
+pub(super) fn raise(tx: &Transaction<'_>, span: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('occ_max_span', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+        [span.to_string()],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// The window [from, to) (seconds) the occurrence table covers, set on first use to one
+    /// month back and a year ahead.
+    pub fn coverage(&self) -> Result<(i64, i64)> {
+        if let (Some(f), Some(t)) = (self.meta("occ_from")?, self.meta("occ_to")?) {
+            if let (Ok(f), Ok(t)) = (f.parse(), t.parse()) {
+                return Ok((f, t));
+            }
+        }
+        let now = Utc::now().timestamp();
+        let from = month_floor(now - 31 * 86_400);
+        let to = month_ceil(now + 366 * 86_400);
+        Self::set_meta(&self.conn, "occ_from", &from.to_string())?;
+        Self::set_meta(&self.conn, "occ_to", &to.to_string())?;
+        Ok((from, to))
+    }
+
+    /// Makes the occurrence table cover [from, to). Returns false when the window is too far out
+    /// to store (the caller then expands in memory).
+    pub fn ensure_coverage(&mut self, from: i64, to: i64) -> Result<bool> {
+        let (cf, ct) = self.coverage()?;
+        if from >= cf && to <= ct {
+            return Ok(true);
+        }
+        let nf = cf.min(month_floor(from));
+        let nt = ct.max(month_ceil(to));
+        if (nt - nf) > MAX_STORED_YEARS * 366 * 86_400 {
+            return Ok(false);
+        }
+        let recurring = self.recurring_items()?;
+        // Expansion is pure: spread it over the cores, then write on this thread.
+        let expand = |r: &RecurringItem| -> Vec<Occurrence> {
+            let parsed = format::parse(&r.raw);
+            let mut add: Vec<Occurrence> = Vec::new();
+            if nf < cf {
+                // Below the old window: only what did not already overlap it.
+                if let Ok(o) = parsed.occurrences(Some((nf, cf))) {
+                    add.extend(o.into_iter().filter(|o| {
+                        let (s, e) = (o.start.timestamp(), o.end.timestamp());
+                        if e <= s {
+                            s < cf
+                        } else {
+                            e <= cf
+                        }
+                    }));
+                }
+            }
+            if nt > ct {
+                if let Ok(o) = parsed.occurrences(Some((ct, nt))) {
+                    add.extend(o.into_iter().filter(|o| o.start.timestamp() >= ct));
+                }
+            }
+            add
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let per = recurring.len().div_ceil(threads).max(1);
+        let expanded: Vec<Vec<Occurrence>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = recurring
+                .chunks(per)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(expand).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let tx = self.conn.transaction()?;
+        let mut max_span = 0;
+        // All rows sorted once: the table is clustered by start, so this is one sequential pass.
+        let mut rows = Vec::new();
+        for (r, add) in recurring.iter().zip(expanded) {
+            let ctx = OccContext {
+                item_id: r.id,
+                uid: &r.uid,
+                flags: r.flags,
+                deleted: r.deleted,
+                collection_id: r.collection_id,
+                title: &r.title,
+                location: r.location.as_deref(),
+            };
+            max_span = max_span.max(occ_rows(&ctx, &add, &mut rows));
+        }
+        insert_occ_rows(&tx, &mut rows)?;
+        Self::set_meta(&tx, "occ_from", &nf.to_string())?;
+        Self::set_meta(&tx, "occ_to", &nt.to_string())?;
+        raise(&tx, max_span)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn recurring_items(&self) -> Result<Vec<RecurringItem>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.id, r.raw, i.uid, i.flags, i.deleted_at IS NOT NULL, i.collection_id, i.title,
+                    json_extract(i.data, '$.location')
+             FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.recurring = 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RecurringItem {
+                id: r.get(0)?,
+                raw: r.get(1)?,
+                uid: r.get(2)?,
+                flags: r.get(3)?,
+                deleted: r.get(4)?,
+                collection_id: r.get(5)?,
+                title: r.get(6)?,
+                location: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Event occurrences overlapping [from, to), in start order, overrides applied.
+    pub fn occurrences(&mut self, f: &Filter, from: i64, to: i64) -> Result<Vec<ListedOccurrence>> {
+        if !self.ensure_coverage(from, to)? {
+            return self.occurrences_in_memory(f, from, to);
+        }
+        let max_span: i64 = self
+            .meta("occ_max_span")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS}, o.start, o.end, o.all_day, o.rid, o.summary, o.location,
+                    o.recurring
+             FROM occurrences o JOIN items i ON i.id = o.item_id
+                  JOIN collections c ON c.id = o.collection_id
+             WHERE o.start < ?2 AND o.start >= ?3
+               AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
+               AND o.deleted = ?4
+               AND (?5 = 0 OR o.flags & {} != 0)
+               AND (?6 IS NULL OR c.name = ?6)
+               AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
+             ORDER BY o.start",
+            Flags::CONFLICT
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let fts = f.query.as_deref().and_then(fts_query);
+        let rows = stmt.query_map(
+            params![
+                from,
+                to,
+                from - max_span,
+                f.trash,
+                f.conflicts,
+                f.collection,
+                fts
+            ],
+            |r| {
+                let item = row_to_item(r)?;
+                let all_day: bool = r.get(14)?;
+                let moment = |ts: i64| {
+                    let t = chrono::DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
+                    if all_day {
+                        crate::model::Moment::Date(t.date_naive())
+                    } else {
+                        crate::model::Moment::Instant(t)
+                    }
+                };
+                Ok(ListedOccurrence {
+                    item,
+                    occurrence: Occurrence {
+                        start: moment(r.get(12)?),
+                        end: moment(r.get(13)?),
+                        recurrence_id: if r.get::<_, bool>(18)? {
+                            Some(r.get(15)?)
+                        } else {
+                            None
+                        },
+                        summary: r.get(16)?,
+                        location: r.get(17)?,
+                    },
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The columns a person's event list shows, one row at a time and borrowed from the
+    /// database (no allocation per row), in start order: the fast path for long lists.
+    pub fn for_each_occurrence_row(
+        &mut self,
+        f: &Filter,
+        from: i64,
+        to: i64,
+        mut each: impl FnMut(&OccurrenceView<'_>),
+    ) -> Result<()> {
+        if !self.ensure_coverage(from, to)? {
+            for o in self.occurrences_in_memory(f, from, to)? {
+                let summary = o
+                    .occurrence
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| o.item.data["summary"].as_str().unwrap_or("").into());
+                let location = o
+                    .occurrence
+                    .location
+                    .clone()
+                    .or_else(|| o.item.data["location"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                each(&OccurrenceView {
+                    start: o.occurrence.start.timestamp(),
+                    end: o.occurrence.end.timestamp(),
+                    all_day: matches!(o.occurrence.start, crate::model::Moment::Date(_)),
+                    summary: &summary,
+                    location: &location,
+                    flags: o.item.flags,
+                    uid: &o.item.uid,
+                });
+            }
+            return Ok(());
+        }
+        let max_span: i64 = self
+            .meta("occ_max_span")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let sql = format!(
+            "SELECT o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid
+             FROM occurrences o
+             WHERE o.start < ?2 AND o.start >= ?3
+               AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
+               AND o.deleted = ?4
+               AND (?5 = 0 OR o.flags & {} != 0)
+               AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))
+               AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
+             ORDER BY o.start",
+            Flags::CONFLICT
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let fts = f.query.as_deref().and_then(fts_query);
+        let mut rows = stmt.query(params![
+            from,
+            to,
+            from - max_span,
+            f.trash,
+            f.conflicts,
+            f.collection,
+            fts
+        ])?;
+        while let Some(r) = rows.next()? {
+            each(&OccurrenceView {
+                start: r.get(0)?,
+                end: r.get(1)?,
+                all_day: r.get(2)?,
+                summary: r.get_ref(3)?.as_str()?,
+                location: r.get_ref(4)?.as_str()?,
+                flags: Flags(r.get(5)?),
+                uid: r.get_ref(6)?.as_str()?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Far-off windows: every event expanded on the fly (slow, but never stored).
+    fn occurrences_in_memory(
+        &self,
+        f: &Filter,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<ListedOccurrence>> {
+        let mut filter = f.clone();
+        filter.kind = Some(Kind::Event);
+        let mut out = Vec::new();
+        for item in self.list(&filter)? {
+            let raw = self.raw_of(item.id)?;
+            let parsed = format::parse(&raw);
+            for o in parsed.occurrences(Some((from, to))).unwrap_or_default() {
+                if format::ical::overlaps(&o, from, to) {
+                    out.push(ListedOccurrence {
+                        item: item.clone(),
+                        occurrence: o,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|o| o.occurrence.start.timestamp());
+        Ok(out)
+    }
+}
