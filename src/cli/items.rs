@@ -1,5 +1,6 @@
 //! Commands on one item: new, edit, done, delete, undelete, history, revert.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::Command as Process;
 
@@ -247,10 +248,44 @@ pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
         .map_err(|e| anyhow::anyhow!("cannot create a temporary file: {e}"))?;
     let path = dir.path().join(format!("item.{}", item.kind.extension()));
     std::fs::write(&path, &item.raw).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // On a terminal, a text that does not validate goes back to the editor (as `crontab -e`
+    // does), so nothing typed is lost; elsewhere it is kept under `rescued/` and nothing saved.
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    loop {
+        run_editor(&path)?;
+        let new = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if new == item.raw {
+            eprintln!("holdfast: no changes");
+            return Ok(exit::OK);
+        }
+        let problems = validate_edit(&item, &new);
+        if problems.is_empty() {
+            ctx.store.update(&item, &new, "edit", false)?;
+            eprintln!("holdfast: saved {} as a new revision", item.uid);
+            return Ok(exit::OK);
+        }
+        for p in &problems {
+            eprintln!("holdfast: {}: {p}", item.uid);
+        }
+        if interactive && ask("Edit again? [Y/n] ") {
+            continue;
+        }
+        let rescue = rescue(ctx, &item.uid, item.kind, &new)?;
+        eprintln!(
+            "holdfast: not saved. Your text is kept in {}; fix it and import it, or run \
+             `holdfast edit {}` again.",
+            rescue.display(),
+            item.uid
+        );
+        return Ok(exit::ITEM_ERRORS);
+    }
+}
+
+fn run_editor(path: &std::path::Path) -> Result<(), Failure> {
     let cmd = editor();
     let status = Process::new(&cmd[0])
         .args(&cmd[1..])
-        .arg(&path)
+        .arg(path)
         .status()
         .map_err(|e| {
             usage(format!(
@@ -263,12 +298,22 @@ pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
             "the editor exited with {status}; nothing was saved"
         )));
     }
-    let new = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if new == item.raw {
-        eprintln!("holdfast: no changes");
-        return Ok(exit::OK);
+    Ok(())
+}
+
+/// Yes unless the answer starts with n.
+fn ask(question: &str) -> bool {
+    eprint!("{question}");
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
     }
-    let split = lines::split(&new);
+    !answer.trim_start().to_ascii_lowercase().starts_with('n')
+}
+
+/// Why an edited text cannot be saved: empty when it can.
+fn validate_edit(item: &crate::store::StoredItem, new: &[u8]) -> Vec<String> {
+    let split = lines::split(new);
     let mut problems: Vec<String> = split
         .stray
         .iter()
@@ -298,25 +343,11 @@ pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
             items.len()
         )),
     }
-    let parsed = format::parse(&new);
-    for p in &parsed.problems {
+    for p in &format::parse(new).problems {
         problems.push(format!("line {}: {}", p.line, p.reason));
     }
-    if !problems.is_empty() {
-        let rescue = rescue(ctx, &item.uid, item.kind, &new)?;
-        for p in &problems {
-            eprintln!("holdfast: {}: {p}", item.uid);
-        }
-        eprintln!(
-            "holdfast: not saved. Your text is kept in {}; fix it and run `holdfast edit {}` again.",
-            rescue.display(),
-            item.uid
-        );
-        return Ok(exit::ITEM_ERRORS);
-    }
-    ctx.store.update(&item, &new, "edit", false)?;
-    eprintln!("holdfast: saved {} as a new revision", item.uid);
-    Ok(exit::OK)
+    problems.dedup();
+    problems
 }
 
 /// Keeps text the user typed that could not be saved, under `<data>/rescued/`.
