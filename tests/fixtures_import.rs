@@ -607,6 +607,14 @@ fn files_with_ext(ext: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// The well-formed fixtures of a type: the broken files have their own export test.
+fn sound_files_with_ext(ext: &str) -> Vec<&'static str> {
+    files_with_ext(ext)
+        .into_iter()
+        .filter(|n| !n.starts_with("broken."))
+        .collect()
+}
+
 /// Every original `component` block (of well-formed items) must appear verbatim in `out`.
 fn assert_blocks_verbatim(names: &[&str], component: &str, out: &[u8], what: &str) {
     let exp = expectations();
@@ -632,7 +640,7 @@ fn assert_blocks_verbatim(names: &[&str], component: &str, out: &[u8], what: &st
 #[test]
 fn export_contacts_writes_every_original_card_byte_identical() {
     let home = Home::new();
-    let vcfs = files_with_ext(".vcf");
+    let vcfs = sound_files_with_ext(".vcf");
     import_all(&home, &vcfs);
     let out = home.root().join("out.vcf");
     home.ok(&["export", "--contacts", out.to_str().expect("path")]);
@@ -643,7 +651,7 @@ fn export_contacts_writes_every_original_card_byte_identical() {
 #[test]
 fn export_calendar_writes_every_original_vevent_byte_identical() {
     let home = Home::new();
-    let icss = files_with_ext(".ics");
+    let icss = sound_files_with_ext(".ics");
     import_all(&home, &icss);
     let out = home.root().join("out.ics");
     home.ok(&["export", "--calendar", out.to_str().expect("path")]);
@@ -705,7 +713,7 @@ fn tzids_used_and_defined(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
 #[test]
 fn export_calendar_has_a_vtimezone_for_every_tzid_it_uses() {
     let home = Home::new();
-    let icss = files_with_ext(".ics");
+    let icss = sound_files_with_ext(".ics");
     import_all(&home, &icss);
     let out = home.root().join("out.ics");
     home.ok(&["export", "--calendar", out.to_str().expect("path")]);
@@ -843,4 +851,57 @@ fn export_vcard_40_is_read_back_with_same_uids_and_names() {
         })
         .collect();
     assert_eq!(back, original, "vCard 4.0 round trip: UIDs and names");
+}
+
+/// An item whose component has no END would swallow whatever follows it in a shared file: a
+/// combined export leaves it out, says so by UID, and exits 3; the rest stays readable.
+#[test]
+fn combined_export_leaves_out_unterminated_items_and_names_them() {
+    let home = Home::new();
+    import_all(&home, &["broken.vcf", "broken.ics"]);
+    let vcf = home.root().join("b.vcf");
+    let ics = home.root().join("b.ics");
+    let (code, _, err) = home.run(&[
+        "export",
+        "--contacts",
+        vcf.to_str().expect("path"),
+        "--calendar",
+        ics.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("broken-vcf-B-missing-end"), "{err}");
+    assert!(err.contains("broken-ics-3-missing-end"), "{err}");
+    // Our own reader takes the export back without a complaint, minus the two left out.
+    let again = Home::new();
+    let (code, _, err) = again.run(&[
+        "import",
+        vcf.to_str().expect("path"),
+        ics.to_str().expect("path"),
+    ]);
+    assert!(code == 0 || code == 3, "{err}");
+    assert!(!err.contains("END:VCALENDAR where"), "{err}");
+    let contacts: Vec<String> = again
+        .list("contacts", &[])
+        .iter()
+        .filter_map(|c| c["uid"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        contacts.contains(&"broken-vcf-A-good".to_string()),
+        "{contacts:?}"
+    );
+    assert!(
+        contacts.contains(&"broken-vcf-C-good".to_string()),
+        "{contacts:?}"
+    );
+    assert!(!contacts.contains(&"broken-vcf-B-missing-end".to_string()));
+    let events: Vec<String> = again
+        .list("events", &[])
+        .iter()
+        .filter_map(|c| c["uid"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        events.contains(&"broken-ics-4-good".to_string()),
+        "{events:?}"
+    );
+    assert!(!events.contains(&"broken-ics-3-missing-end".to_string()));
 }

@@ -283,22 +283,35 @@ pub fn export(
         let mut n = 0;
         ctx.store.for_each_raw(&[Kind::Contact], |item| {
             let raw = item.raw;
-            n += 1;
             match target {
+                None if !card_is_terminated(raw) => {
+                    eprintln!(
+                        "holdfast: contact {} not exported: its BEGIN:VCARD has no END:VCARD, which \
+                         would swallow the next card. Fix it with `holdfast edit {}`, or export it \
+                         as it is with --all",
+                        item.uid, item.uid
+                    );
+                    warnings += 1;
+                }
                 None => {
+                    n += 1;
                     out.write(raw)?;
                     if raw.last() != Some(&b'\n') {
                         out.write(b"\r\n")?;
                     }
                 }
                 Some(v) => match format::parse_card(raw) {
-                    Some(card) => out.write(format::vcard::convert(&card, v).as_bytes())?,
+                    Some(card) => {
+                        n += 1;
+                        out.write(format::vcard::convert(&card, v).as_bytes())?
+                    }
                     None => {
                         eprintln!(
                             "holdfast: contact {} could not be converted; written as stored",
                             item.uid
                         );
                         warnings += 1;
+                        n += 1;
                         out.write(raw)?;
                     }
                 },
@@ -316,7 +329,7 @@ pub fn export(
         (todos, &[Kind::Todo][..], "to-dos"),
     ] {
         let Some(path) = path else { continue };
-        let (n, bytes) = export_calendar(ctx, path, kinds)?;
+        let (n, bytes) = export_calendar(ctx, path, kinds, &mut warnings)?;
         summary.push(format!("{n} {what} ({bytes} bytes) to {}", path.display()));
     }
     if let Some(dir) = all {
@@ -337,10 +350,20 @@ pub fn export(
     })
 }
 
+/// Whether a card's bytes end with its END:VCARD line.
+fn card_is_terminated(raw: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(raw);
+    text.trim_end()
+        .rsplit(['\n', '\r'])
+        .next()
+        .is_some_and(|last| last.trim().eq_ignore_ascii_case("END:VCARD"))
+}
+
 fn export_calendar(
     ctx: &Context,
     path: &Path,
     kinds: &[Kind],
+    warnings: &mut usize,
 ) -> Result<(usize, u64), super::Failure> {
     // One pass: components go to a body file while the VTIMEZONEs (first definition of each
     // TZID wins) and the TZIDs in use are collected; then header + zones + body make the file,
@@ -352,8 +375,20 @@ fn export_calendar(
     let mut body = Output::create(&body_path).map_err(io_err(path))?;
     let mut n = 0;
     ctx.store.for_each_raw(kinds, |item| {
-        n += 1;
         let parts = lines::calendar_parts(item.raw);
+        if parts.broken {
+            eprintln!(
+                "holdfast: {} {} not exported: one of its components has no END line, which \
+                 would swallow what follows it. Fix it with `holdfast edit {}`, or export it as \
+                 it is with --all",
+                item.kind.as_str(),
+                item.uid,
+                item.uid
+            );
+            *warnings += 1;
+            return Ok(());
+        }
+        n += 1;
         for (id, bytes) in parts.timezones {
             if seen.insert(id.clone()) {
                 zones.push((id, bytes));
@@ -419,23 +454,25 @@ fn file_name(uid: &str) -> String {
 }
 
 fn export_vdir(ctx: &Context, dir: &Path) -> Result<usize, super::Failure> {
+    // One file per item, named after its UID; running it again overwrites the same files, and
+    // two UIDs that map to one name get the item id added. Each file is written whole or not at
+    // all (temporary file, then rename).
+    let mut used: HashSet<PathBuf> = HashSet::new();
     let mut n = 0;
     ctx.store.for_each_raw(
         &[Kind::Contact, Kind::Event, Kind::Todo, Kind::Journal],
         |item| {
-            let raw = item.raw;
             let sub = dir.join(file_name(item.collection));
             fs::create_dir_all(&sub)?;
-            let mut path = sub.join(format!("{}.{}", file_name(item.uid), item.kind.extension()));
-            if path.exists() {
-                path = sub.join(format!(
-                    "{}-{}.{}",
-                    file_name(item.uid),
-                    item.id,
-                    item.kind.extension()
-                ));
+            let ext = item.kind.extension();
+            let mut path = sub.join(format!("{}.{ext}", file_name(item.uid)));
+            if used.contains(&path) {
+                path = sub.join(format!("{}-{}.{ext}", file_name(item.uid), item.id));
             }
-            fs::write(&path, raw)?;
+            let tmp = path.with_extension(format!("{ext}.holdfast-tmp"));
+            fs::write(&tmp, item.raw)?;
+            fs::rename(&tmp, &path)?;
+            used.insert(path);
             n += 1;
             Ok(())
         },

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 
 use super::args::NewCommand;
 use super::{exit, table, usage, Context, Failure, Outcome};
+use crate::format::split::NO_UID_PREFIX;
 use crate::format::{self, lines, tz::Zone, write};
 use crate::model::Kind;
 
@@ -321,7 +322,11 @@ fn validate_edit(item: &crate::store::StoredItem, new: &[u8]) -> Vec<String> {
         .collect();
     match split.items.as_slice() {
         [one] => {
-            if one.uid != item.uid {
+            // An item that came without a UID has one derived from its bytes, which an edit
+            // changes: that is still the same item.
+            let both_derived =
+                one.uid.starts_with(NO_UID_PREFIX) && item.uid.starts_with(NO_UID_PREFIX);
+            if one.uid != item.uid && !both_derived {
                 problems.push(format!(
                     "the UID changed from {:?} to {:?}; an edit keeps the UID",
                     item.uid, one.uid

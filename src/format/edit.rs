@@ -117,6 +117,9 @@ pub struct CalendarParts {
     pub timezones: Vec<(String, Vec<u8>)>,
     pub components: Vec<Vec<u8>>,
     pub tzids: Vec<String>,
+    /// A component is not terminated (its END is missing): written into a shared calendar file
+    /// it would swallow what follows it.
+    pub broken: bool,
 }
 
 pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
@@ -140,6 +143,21 @@ pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
                     depth = 1;
                 }
                 depth += 1;
+            }
+            Some((false, name)) if start.is_some() && name.eq_ignore_ascii_case(b"VCALENDAR") => {
+                // The calendar ends inside a component: that component has no END.
+                parts.broken = true;
+                if let Some((from, is_tz)) = start.take() {
+                    let bytes = raw[from..s].to_vec();
+                    if is_tz {
+                        parts
+                            .timezones
+                            .push((tzid.take().unwrap_or_default(), bytes));
+                    } else {
+                        parts.components.push(bytes);
+                    }
+                }
+                depth = 0;
             }
             Some((false, name)) => {
                 if start.is_none() && name.eq_ignore_ascii_case(b"VCALENDAR") {

@@ -175,18 +175,20 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
                 let n: i64 = num.parse().ok()?;
                 num.clear();
                 seen = true;
-                total += match c {
-                    'W' => Duration::weeks(n),
-                    'D' => Duration::days(n),
-                    'H' => Duration::hours(n),
-                    'M' => Duration::minutes(n),
-                    _ => Duration::seconds(n),
-                };
+                let part = match c {
+                    'W' => Duration::try_weeks(n),
+                    'D' => Duration::try_days(n),
+                    'H' => Duration::try_hours(n),
+                    'M' => Duration::try_minutes(n),
+                    _ => Duration::try_seconds(n),
+                }?;
+                total = total.checked_add(&part)?;
             }
             _ => return None,
         }
     }
-    if !seen || !num.is_empty() {
+    // Nothing a calendar shows lasts a century; longer values would only overflow date maths.
+    if !seen || !num.is_empty() || total > Duration::days(36_600) {
         return None;
     }
     Some(if neg { -total } else { total })
@@ -264,7 +266,7 @@ impl When {
 
     /// This time moved by `d` in wall-clock terms.
     pub fn shifted(&self, d: Duration) -> Moment {
-        let local = self.local + d;
+        let local = self.local.checked_add_signed(d).unwrap_or(self.local);
         match self.moment {
             Moment::Date(_) => Moment::Date(local.date()),
             Moment::Instant(_) => Moment::Instant(self.zone.to_utc(local)),
@@ -450,6 +452,14 @@ fn event_fields(node: &Node, res: &Resolver, problems: &mut Vec<Problem>) -> Eve
         .prop("RRULE")
         .and_then(|l| l.value())
         .map(|v| decode(v).trim().to_string());
+    if let (Some(rule), Some(s), Some(line)) = (&rrule, &start, node.prop("RRULE")) {
+        if let Err(reason) = super::recur::check_rule(s.local, rule) {
+            problems.push(Problem {
+                line: line.number,
+                reason,
+            });
+        }
+    }
     let recurring = rrule.is_some() || node.prop("RDATE").is_some();
     EventFields {
         summary: node.text("SUMMARY").unwrap_or_default(),

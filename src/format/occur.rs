@@ -96,14 +96,13 @@ impl Calendar {
         };
         for line in master.props_named("RRULE") {
             let rule = decode(line.value().unwrap_or_default());
-            locals.extend(recur::expand_rule_in(
-                start.local,
-                &rule,
-                lo,
-                hi,
-                recur::MAX_OCCURRENCES,
-                zone,
-            )?);
+            // A rule that cannot be expanded was reported (and the item flagged) when the item
+            // was read; its DTSTART still shows, below.
+            if let Ok(found) =
+                recur::expand_rule_in(start.local, &rule, lo, hi, recur::MAX_OCCURRENCES, zone)
+            {
+                locals.extend(found);
+            }
         }
         let mut extra: Vec<Moment> = Vec::new();
         for line in master.props_named("RDATE") {
@@ -169,8 +168,18 @@ impl Calendar {
                 continue;
             }
             let end = match m {
-                Moment::Date(d) => Moment::Date(d + length),
-                Moment::Instant(_) => Moment::Instant(start.zone.to_utc(local + length)),
+                Moment::Date(d) => Moment::Date(d.checked_add_signed(length).unwrap_or(d)),
+                Moment::Instant(t) => {
+                    let end = start
+                        .zone
+                        .to_utc(local.checked_add_signed(length).unwrap_or(local));
+                    // A start moved forward out of a DST gap keeps its length.
+                    if end <= t && length > Duration::zero() {
+                        Moment::Instant(t.checked_add_signed(length).unwrap_or(t))
+                    } else {
+                        Moment::Instant(end)
+                    }
+                }
             };
             out.push(Occurrence {
                 start: m,

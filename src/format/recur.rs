@@ -11,7 +11,7 @@ use rrule::{RRule, RRuleSet, Tz, Unvalidated};
 use super::tz::Zone;
 
 /// Upper bound on occurrences produced for one rule in one window.
-pub const MAX_OCCURRENCES: u16 = 20_000;
+pub const MAX_OCCURRENCES: u16 = u16::MAX;
 
 fn fake(t: NaiveDateTime) -> DateTime<Tz> {
     Tz::UTC.from_utc_datetime(&t)
@@ -56,6 +56,18 @@ pub fn expand_rule_in(
     limit: u16,
     zone: Option<&Zone>,
 ) -> Result<Vec<NaiveDateTime>, String> {
+    // The rrule crate slices rule text by bytes and panics inside a multi-byte character.
+    if !rule.is_ascii() {
+        return Err(format!(
+            "RRULE:{rule} has characters outside ASCII; not a valid rule"
+        ));
+    }
+    let upper = rule.to_ascii_uppercase();
+    if upper.contains("FREQ=SECONDLY") || upper.contains("FREQ=MINUTELY") {
+        return Err(format!(
+            "RRULE:{rule} repeats every second or minute; Holdfast shows such an event once"
+        ));
+    }
     let text = local_rule(rule, zone);
     let parsed: RRule<Unvalidated> = text
         .parse()
@@ -69,7 +81,21 @@ pub fn expand_rule_in(
         .after(fake(from))
         .before(fake(to));
     let result = set.all(limit);
+    if result.limited && limit == MAX_OCCURRENCES && result.dates.len() >= usize::from(limit) {
+        return Err(format!(
+            "RRULE:{rule} gives more than {limit} occurrences in one window; not expanded"
+        ));
+    }
     Ok(result.dates.iter().map(|d| d.naive_utc()).collect())
+}
+
+/// Whether a rule can be expanded at all (checked once, when an item is read): the first few
+/// occurrences from `start`.
+pub fn check_rule(start: NaiveDateTime, rule: &str) -> Result<(), String> {
+    let far = start
+        .checked_add_signed(chrono::Duration::days(3660))
+        .unwrap_or(start);
+    expand_rule_in(start, rule, start, far, 3, None).map(|_| ())
 }
 
 /// Expansion for VTIMEZONE observances (no zone of their own).

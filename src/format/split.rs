@@ -211,11 +211,13 @@ fn kind_of(component: &str) -> Kind {
 
 /// A stable UID for an item that has none, derived from its bytes, so that importing the same
 /// file twice still merges.
+pub const NO_UID_PREFIX: &str = "holdfast-noid-";
+
 pub fn synthetic_uid(raw: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(raw);
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("holdfast-noid-{hex}")
+    format!("{NO_UID_PREFIX}{hex}")
 }
 
 fn value_text(line: &Line) -> Option<String> {

@@ -116,7 +116,7 @@ impl CustomZone {
                         }
                         let mut onsets = vec![start];
                         if let Some(rule) = &o.rrule {
-                            onsets.extend(expand_observance(start, rule)?);
+                            onsets.extend(expand_observance(start, rule, from)?);
                         }
                         onsets.extend(o.rdates.iter().copied());
                         for local in onsets {
@@ -190,11 +190,18 @@ struct Observance {
     rdates: Vec<NaiveDateTime>,
 }
 
-fn expand_observance(start: NaiveDateTime, rule: &str) -> Result<Vec<NaiveDateTime>, String> {
+/// Onsets of an observance. Its local times are in the offset it starts from, so a UTC UNTIL
+/// is converted with that offset.
+fn expand_observance(
+    start: NaiveDateTime,
+    rule: &str,
+    offset_from: i32,
+) -> Result<Vec<NaiveDateTime>, String> {
     let limit = chrono::NaiveDate::from_ymd_opt(CUSTOM_ZONE_LAST_YEAR, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .ok_or("date out of range")?;
-    super::recur::expand_rule(start, rule, start, limit, 2000)
+    let zone = FixedOffset::east_opt(offset_from).map(Zone::Fixed);
+    super::recur::expand_rule_in(start, rule, start, limit, 2000, zone.as_ref())
 }
 
 /// `+0100`, `-0530`, `+013000` -> seconds east of UTC.

@@ -57,7 +57,49 @@ pub(super) struct Derived {
     pub problems: Vec<Problem>,
 }
 
-pub(super) fn derive(raw: &[u8], mut problems: Vec<Problem>, window: (i64, i64)) -> Derived {
+/// Everything derived from an item's text. A panic anywhere in the format layer (a bug, or a
+/// dependency choking on hostile input) must not cost the item: it is caught here, and the item
+/// is kept verbatim and flagged like any other unreadable text.
+pub(super) fn derive(raw: &[u8], problems: Vec<Problem>, window: (i64, i64)) -> Derived {
+    let fallback = problems.clone();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        derive_unguarded(raw, problems, window)
+    })) {
+        Ok(d) => d,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            let kind = if raw
+                .windows(11)
+                .any(|w| w.eq_ignore_ascii_case(b"BEGIN:VCARD"))
+            {
+                Kind::Contact
+            } else {
+                Kind::Event
+            };
+            let fields = match kind {
+                Kind::Contact => crate::model::Fields::Contact(Default::default()),
+                _ => crate::model::Fields::Event(Default::default()),
+            };
+            let mut problems = fallback;
+            problems.push(Problem {
+                line: 1,
+                reason: format!("Holdfast could not read this item (internal error: {what}); it is kept as it came"),
+            });
+            Derived {
+                kind,
+                columns: Columns::of(&fields),
+                occurrences: Vec::new(),
+                problems,
+            }
+        }
+    }
+}
+
+fn derive_unguarded(raw: &[u8], mut problems: Vec<Problem>, window: (i64, i64)) -> Derived {
     let parsed = format::parse(raw);
     problems.extend(parsed.problems.iter().cloned());
     let occurrences = match parsed.occurrences(Some(window)) {
@@ -389,7 +431,11 @@ fn derive_parallel(batch: Vec<Incoming>, window: (i64, i64)) -> Vec<(Incoming, D
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                // `derive` catches panics per item, so this is a bug: stop rather than drop.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
             .collect()
     })
 }

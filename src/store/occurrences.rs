@@ -112,7 +112,7 @@ impl Store {
         }
         let recurring = self.recurring_items()?;
         // Expansion is pure: spread it over the cores, then write on this thread.
-        let expand = |r: &RecurringItem| -> Vec<Occurrence> {
+        let expand_unguarded = |r: &RecurringItem| -> Vec<Occurrence> {
             let parsed = format::parse(&r.raw);
             let mut add: Vec<Occurrence> = Vec::new();
             if nf < cf {
@@ -135,6 +135,12 @@ impl Store {
             }
             add
         };
+        // One result per item, always (a panic gives none): results are matched to items by
+        // position, so a lost slot would give one event's occurrences to another.
+        let expand = |r: &RecurringItem| -> Vec<Occurrence> {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expand_unguarded(r)))
+                .unwrap_or_default()
+        };
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -147,7 +153,10 @@ impl Store {
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
                 .collect()
         });
         let tx = self.conn.transaction()?;

@@ -68,7 +68,29 @@ impl Store {
     /// Restores a snapshot: checks it is a sound Holdfast database this binary can read,
     /// snapshots the current database, then copies the file in. Returns the safety snapshot.
     pub fn restore(&mut self, file: &Path, keep: usize) -> Result<Backup> {
-        let src = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        if !file.is_file() {
+            return Err(StoreError::Invalid(format!(
+                "{}: no such file; nothing was changed",
+                file.display()
+            )));
+        }
+        // Work on a private copy: the safety snapshot below rotates old snapshots, and the file
+        // being restored may be one of them.
+        let dir = self.backups_dir();
+        private_dir(&dir)?;
+        let copy = tempfile::Builder::new()
+            .prefix(".restoring-")
+            .suffix(".db")
+            .tempfile_in(&dir)
+            .map_err(|source| StoreError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        fs::copy(file, copy.path()).map_err(|source| StoreError::Io {
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let src = Connection::open_with_flags(copy.path(), OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| StoreError::Invalid(format!("{}: cannot open: {e}", file.display())))?;
         let check: String = src
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
@@ -101,10 +123,9 @@ impl Store {
             });
         }
         drop(src);
-        // Keep one more than usual so the safety copy never pushes out the file being restored.
-        let safety = self.backup(keep + 1)?;
+        let safety = self.backup(keep)?;
         self.conn
-            .restore(MAIN_DB, file, None::<fn(rusqlite::backup::Progress)>)?;
+            .restore(MAIN_DB, copy.path(), None::<fn(rusqlite::backup::Progress)>)?;
         self.migrate()?;
         Ok(safety)
     }
