@@ -97,3 +97,159 @@ fn subtasks_that_point_at_each_other_are_each_listed_once() {
     assert_eq!(out.matches("Task A").count(), 1, "{out}");
     assert_eq!(out.matches("Task B").count(), 1, "{out}");
 }
+
+fn write(home: &Home, name: &str, text: &str) -> String {
+    let path = home.root().join(name);
+    std::fs::write(&path, text).expect("write");
+    path.to_str().unwrap_or_default().to_string()
+}
+
+fn vevent(uid: &str, extra: &str) -> String {
+    format!(
+        "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:{uid}\r\n\
+         DTSTART:20250301T100000Z\r\n{extra}END:VEVENT\r\n"
+    )
+}
+
+/// Hostile values (a duration past any calendar, a rule with non-ASCII in it, a per-minute
+/// rule) flag their own item and cost nothing else: every item is kept.
+#[test]
+fn hostile_values_flag_their_item_and_nothing_is_dropped() {
+    let home = Home::new();
+    let mut cal = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n");
+    for i in 0..100 {
+        let extra = match i {
+            10 => "DURATION:P999999999D\r\n".to_string(),
+            20 => "RRULE:FREQ=MONTHLY;BYDAY=-1\u{dc}U\r\n".to_string(),
+            30 => "RRULE:FREQ=MINUTELY;INTERVAL=15\r\n".to_string(),
+            40 => "DURATION:PT9999999999999999S\r\n".to_string(),
+            _ => String::new(),
+        };
+        cal.push_str(&vevent(&format!("ev{i}"), &extra));
+    }
+    cal.push_str("END:VCALENDAR\r\n");
+    let f = write(&home, "hostile.ics", &cal);
+    let (code, out, err) = home.run(&["import", "--json", &f]);
+    assert_eq!(code, 3, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["added"], 100, "{v}");
+    assert_eq!(v["flagged"], 4, "{v}\n{err}");
+    let events = home.list("events", &[]);
+    assert_eq!(events.len(), 100);
+    // The per-minute event still shows, once.
+    let (_, out, _) = home.run(&[
+        "list",
+        "events",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-02",
+        "--json",
+    ]);
+    let occ: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let ev30 = occ
+        .as_array()
+        .map(|a| a.iter().filter(|o| o["uid"] == "ev30").count())
+        .unwrap_or(0);
+    assert_eq!(ev30, 1, "{occ}");
+}
+
+/// An all-day event is a date on the user's calendar, whatever their zone.
+#[test]
+fn all_day_events_belong_to_their_day_in_every_zone() {
+    let home = Home::new();
+    let f = write(
+        &home,
+        "allday.ics",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:day\r\n\
+         DTSTAMP:20250101T000000Z\r\nSUMMARY:Holiday\r\nDTSTART;VALUE=DATE:20261202\r\n\
+         DTEND;VALUE=DATE:20261203\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    home.run(&["import", &f]);
+    for tz in ["UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York"] {
+        let uids = |from: &str, to: &str| -> Vec<String> {
+            let (_, out, _) = home.run_env(
+                &["list", "events", "--from", from, "--to", to, "--json"],
+                &[("TZ", tz)],
+            );
+            let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e["uid"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(uids("2026-12-02", "2026-12-03"), ["day"], "{tz}");
+        assert!(
+            uids("2026-12-01", "2026-12-02").is_empty(),
+            "{tz}: day before"
+        );
+        assert!(
+            uids("2026-12-03", "2026-12-04").is_empty(),
+            "{tz}: day after"
+        );
+    }
+}
+
+/// A custom VTIMEZONE whose rules end with a UTC UNTIL keeps its last transition.
+#[test]
+fn custom_zone_rules_ending_with_utc_until_keep_their_last_transition() {
+    let home = Home::new();
+    let f = write(
+        &home,
+        "custz.ics",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:My Europe Zone\r\n\
+         BEGIN:STANDARD\r\nDTSTART:19961027T030000\r\n\
+         RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20251026T010000Z\r\n\
+         TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+         BEGIN:DAYLIGHT\r\nDTSTART:19810329T020000\r\n\
+         RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU;UNTIL=20250330T010000Z\r\n\
+         TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+         BEGIN:VEVENT\r\nUID:summer\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:s\r\n\
+         DTSTART;TZID=My Europe Zone:20250615T120000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    home.run(&["import", &f]);
+    let v = home.list("events", &[]);
+    assert_eq!(v[0]["start"], "2025-06-15T10:00:00Z", "{v:?}");
+}
+
+#[test]
+fn an_item_without_uid_can_be_edited() {
+    let home = Home::new();
+    let f = write(
+        &home,
+        "nouid.vcf",
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Uid Person\r\nEND:VCARD\r\n",
+    );
+    home.run(&["import", &f]);
+    let uid = home.list("contacts", &[])[0]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let script = common::write_script(&home, "ed.sh", "sed -i 's/Person/Persona/' \"$1\"\n");
+    let (code, _, err) = home.run_env(
+        &["edit", &uid],
+        &[("EDITOR", script.to_str().unwrap_or_default())],
+    );
+    assert_eq!(code, 0, "{err}");
+    let c = home.list("contacts", &[]);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0]["full_name"], "No Uid Persona");
+    assert_eq!(c[0]["uid"], uid.as_str());
+}
+
+#[test]
+fn export_all_twice_writes_the_same_files() {
+    let home = Home::new();
+    let f = common::fixture("apple_grouped.vcf");
+    home.run(&["import", f.to_str().unwrap_or_default()]);
+    let dir = home.root().join("vdir");
+    let d = dir.to_str().unwrap_or_default();
+    home.ok(&["export", "--all", d]);
+    let first = common::walk(&dir).len();
+    home.ok(&["export", "--all", d]);
+    assert_eq!(common::walk(&dir).len(), first);
+    assert_eq!(first, 2);
+}

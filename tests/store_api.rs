@@ -83,8 +83,11 @@ fn stored_occurrences_match_expansion_across_horizon_extensions() {
         let mut want: Vec<(String, i64, i64)> = Vec::new();
         for (uid, raw) in &texts {
             let parsed = holdfast::format::parse(raw);
-            for o in parsed.occurrences(Some((from, to))).expect("expand") {
-                if holdfast::format::ical::overlaps(&o, from, to) {
+            for o in parsed
+                .occurrences(Some((from - 86_400, to + 86_400)))
+                .expect("expand")
+            {
+                if holdfast::store::overlaps_window(&o, from, to) {
                     want.push((uid.clone(), o.start.timestamp(), o.end.timestamp()));
                 }
             }
@@ -165,4 +168,42 @@ fn rusqlite_free_check(p: &std::path::Path) -> bool {
     Store::open(tmp.path())
         .and_then(|s| s.integrity())
         .is_ok_and(|v| v.is_empty())
+}
+
+/// Restoring the oldest snapshot (the one the safety snapshot's rotation removes) works, twice.
+#[test]
+fn restoring_the_oldest_snapshot_survives_rotation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("open");
+    import(
+        &mut store,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:keep\r\nFN:Kept Person\r\nEND:VCARD\r\n",
+    );
+    for _ in 0..3 {
+        store.backup(3).expect("backup");
+    }
+    import(
+        &mut store,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:later\r\nFN:Later Person\r\nEND:VCARD\r\n",
+    );
+    for round in 0..2 {
+        let oldest = store
+            .list_backups()
+            .expect("list")
+            .last()
+            .cloned()
+            .expect("a snapshot");
+        store.restore(&oldest, 3).expect("restore");
+        let uids: Vec<String> = store
+            .list(&Filter::default())
+            .expect("list")
+            .into_iter()
+            .map(|i| i.uid)
+            .collect();
+        assert!(
+            uids.contains(&"keep".to_string()),
+            "round {round}: {uids:?}"
+        );
+        assert!(store.integrity().expect("check").is_empty());
+    }
 }

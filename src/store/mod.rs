@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
-pub use occurrences::{ListedOccurrence, OccurrenceView};
+pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use query::{ContactView, Filter, RawRef};
 pub use snapshot::Backup;
 

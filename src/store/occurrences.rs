@@ -30,6 +30,38 @@ pub struct OccurrenceView<'a> {
     pub uid: &'a str,
 }
 
+/// All-day events are dates, not instants: a date belongs to a window when the window covers
+/// some of that day *on the user's calendar*. Dates are stored as UTC midnights, so the window
+/// [from, to) is turned into the UTC midnights of its first local day and of the local day after
+/// its last one.
+pub fn day_bounds(from: i64, to: i64) -> (i64, i64) {
+    use chrono::{DateTime, Local};
+    let local_day = |ts: i64| {
+        DateTime::<Utc>::from_timestamp(ts, 0)
+            .unwrap_or_default()
+            .with_timezone(&Local)
+            .date_naive()
+    };
+    let midnight = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp())
+    };
+    let first = local_day(from);
+    let last = local_day(to.saturating_sub(1).max(from));
+    (midnight(first), midnight(last) + 86_400)
+}
+
+/// Whether an occurrence belongs to the window, all-day ones by the user's calendar days.
+pub fn overlaps_window(o: &Occurrence, from: i64, to: i64) -> bool {
+    match o.start {
+        crate::model::Moment::Date(_) => {
+            let (from_d, to_d) = day_bounds(from, to);
+            o.start.timestamp() < to_d && o.end.timestamp() > from_d
+        }
+        crate::model::Moment::Instant(_) => format::ical::overlaps(o, from, to),
+    }
+}
+
 /// A recurring event and what its occurrence rows repeat.
 struct RecurringItem {
     id: i64,
@@ -206,20 +238,27 @@ impl Store {
 
     /// Event occurrences overlapping [from, to), in start order, overrides applied.
     pub fn occurrences(&mut self, f: &Filter, from: i64, to: i64) -> Result<Vec<ListedOccurrence>> {
-        if !self.ensure_coverage(from, to)? {
+        let (wide_from, wide_to) = {
+            let (a, b) = day_bounds(from, to);
+            (from.min(a), to.max(b))
+        };
+        if !self.ensure_coverage(wide_from, wide_to)? {
             return self.occurrences_in_memory(f, from, to);
         }
         let max_span: i64 = self
             .meta("occ_max_span")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
+        let (from_d, to_d) = day_bounds(from, to);
         let sql = format!(
             "SELECT {ITEM_COLUMNS}, o.start, o.end, o.all_day, o.rid, o.summary, o.location,
                     o.recurring
              FROM occurrences o JOIN items i ON i.id = o.item_id
                   JOIN collections c ON c.id = o.collection_id
-             WHERE o.start < ?2 AND o.start >= ?3
-               AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
+             WHERE o.start < max(?2, ?9) AND o.start >= ?3
+               AND ((o.all_day = 0 AND o.start < ?2
+                     AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1)))
+                 OR (o.all_day = 1 AND o.start < ?9 AND o.end > ?8))
                AND o.deleted = ?4
                AND (?5 = 0 OR o.flags & {} != 0)
                AND (?6 IS NULL OR c.name = ?6)
@@ -233,11 +272,13 @@ impl Store {
             params![
                 from,
                 to,
-                from - max_span,
+                from.min(from_d) - max_span,
                 f.trash,
                 f.conflicts,
                 f.collection,
-                fts
+                fts,
+                from_d,
+                to_d
             ],
             |r| {
                 let item = row_to_item(r)?;
@@ -278,7 +319,11 @@ impl Store {
         to: i64,
         mut each: impl FnMut(&OccurrenceView<'_>),
     ) -> Result<()> {
-        if !self.ensure_coverage(from, to)? {
+        let (wide_from, wide_to) = {
+            let (a, b) = day_bounds(from, to);
+            (from.min(a), to.max(b))
+        };
+        if !self.ensure_coverage(wide_from, wide_to)? {
             for o in self.occurrences_in_memory(f, from, to)? {
                 let summary = o
                     .occurrence
@@ -307,11 +352,14 @@ impl Store {
             .meta("occ_max_span")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
+        let (from_d, to_d) = day_bounds(from, to);
         let sql = format!(
             "SELECT o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid
              FROM occurrences o
-             WHERE o.start < ?2 AND o.start >= ?3
-               AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1))
+             WHERE o.start < max(?2, ?9) AND o.start >= ?3
+               AND ((o.all_day = 0 AND o.start < ?2
+                     AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1)))
+                 OR (o.all_day = 1 AND o.start < ?9 AND o.end > ?8))
                AND o.deleted = ?4
                AND (?5 = 0 OR o.flags & {} != 0)
                AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))
@@ -324,11 +372,13 @@ impl Store {
         let mut rows = stmt.query(params![
             from,
             to,
-            from - max_span,
+            from.min(from_d) - max_span,
             f.trash,
             f.conflicts,
             f.collection,
-            fts
+            fts,
+            from_d,
+            to_d
         ])?;
         while let Some(r) = rows.next()? {
             each(&OccurrenceView {
@@ -357,8 +407,9 @@ impl Store {
         for item in self.list(&filter)? {
             let raw = self.raw_of(item.id)?;
             let parsed = format::parse(&raw);
-            for o in parsed.occurrences(Some((from, to))).unwrap_or_default() {
-                if format::ical::overlaps(&o, from, to) {
+            let wide = (from - 86_400, to + 86_400);
+            for o in parsed.occurrences(Some(wide)).unwrap_or_default() {
+                if overlaps_window(&o, from, to) {
                     out.push(ListedOccurrence {
                         item: item.clone(),
                         occurrence: o,
