@@ -253,3 +253,49 @@ fn export_all_twice_writes_the_same_files() {
     assert_eq!(common::walk(&dir).len(), first);
     assert_eq!(first, 2);
 }
+
+/// Two items that give one TZID different rules (as Outlook's "Customized Time Zone" does)
+/// survive a combined export: the second zone is renamed, no event moves.
+#[test]
+fn clashing_custom_tzids_are_renamed_on_export_and_no_event_moves() {
+    let home = Home::new();
+    let cal = |uid: &str, offset: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\n\
+             TZID:Customized Time Zone\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n\
+             TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n\
+             BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:{uid}\r\n\
+             DTSTART;TZID=Customized Time Zone:20261201T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    };
+    let a = write(&home, "a.ics", &cal("tokyo", "+0900"));
+    let b = write(&home, "b.ics", &cal("newyork", "-0500"));
+    home.run(&["import", &a, &b]);
+    let starts = |h: &Home| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = h
+            .list("events", &[])
+            .iter()
+            .map(|e| {
+                (
+                    e["uid"].as_str().unwrap_or_default().to_string(),
+                    e["start"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = starts(&home);
+    assert_eq!(
+        before,
+        [
+            ("newyork".to_string(), "2026-12-01T15:00:00Z".to_string()),
+            ("tokyo".to_string(), "2026-12-01T01:00:00Z".to_string())
+        ]
+    );
+    let out = home.root().join("all.ics");
+    home.ok(&["export", "--calendar", out.to_str().unwrap_or_default()]);
+    let again = Home::new();
+    again.run(&["import", out.to_str().unwrap_or_default()]);
+    assert_eq!(starts(&again), before);
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::{exit, usage, Context, Failure, Outcome};
-use crate::format::{self, lines, write};
+use crate::format::{self, edit, lines, write};
 use crate::model::{Kind, Problem};
 use crate::store::{prepare, ImportOutcome, Incoming, Prepared};
 
@@ -350,6 +350,17 @@ pub fn export(
     })
 }
 
+/// A VTIMEZONE's rules, for comparing two definitions: unfolded lines, without the stamps that
+/// change when nothing else does.
+fn zone_definition(bytes: &[u8]) -> String {
+    lines::logical_lines(bytes)
+        .into_iter()
+        .filter(|l| !matches!(l.name().as_str(), "LAST-MODIFIED" | "DTSTAMP" | "TZURL"))
+        .map(|l| lines::decode(&l.text).trim().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Whether a card's bytes end with its END:VCARD line.
 fn card_is_terminated(raw: &[u8]) -> bool {
     let text = String::from_utf8_lossy(raw);
@@ -369,13 +380,15 @@ fn export_calendar(
     // TZID wins) and the TZIDs in use are collected; then header + zones + body make the file,
     // so it is self-contained.
     let mut zones: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    // TZID -> its definition, to catch two items that give one TZID different rules (Outlook
+    // calls every zone it made up "Customized Time Zone").
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut used: Vec<String> = Vec::new();
     let body_path = path.with_extension("holdfast-body");
     let mut body = Output::create(&body_path).map_err(io_err(path))?;
     let mut n = 0;
     ctx.store.for_each_raw(kinds, |item| {
-        let parts = lines::calendar_parts(item.raw);
+        let mut parts = lines::calendar_parts(item.raw);
         if parts.broken {
             eprintln!(
                 "holdfast: {} {} not exported: one of its components has no END line, which \
@@ -388,9 +401,36 @@ fn export_calendar(
             *warnings += 1;
             return Ok(());
         }
+        // A TZID already defined differently by an earlier item: this item's zone is renamed
+        // (in its VTIMEZONE and its TZID parameters), so no event moves.
+        let clashes: Vec<String> = parts
+            .timezones
+            .iter()
+            .filter(|(id, bytes)| {
+                seen.get(id)
+                    .is_some_and(|def| *def != zone_definition(bytes))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !clashes.is_empty() {
+            let mut raw = item.raw.to_vec();
+            for id in clashes {
+                let mut k = 2;
+                let renamed = loop {
+                    let candidate = format!("{id} ({k})");
+                    if !seen.contains_key(&candidate) {
+                        break candidate;
+                    }
+                    k += 1;
+                };
+                raw = edit::rename_tzid(&raw, &id, &renamed);
+            }
+            parts = lines::calendar_parts(&raw);
+        }
         n += 1;
         for (id, bytes) in parts.timezones {
-            if seen.insert(id.clone()) {
+            if !seen.contains_key(&id) {
+                seen.insert(id.clone(), zone_definition(&bytes));
                 zones.push((id, bytes));
             }
         }
@@ -406,10 +446,10 @@ fn export_calendar(
     })?;
     body.finish().map_err(io_err(path))?;
     for t in used {
-        if !seen.contains(&t) {
+        if !seen.contains_key(&t) {
             // 2000-01-01 .. 2040-01-01
             if let Some(block) = write::vtimezone(&t, 946_684_800, 2_208_988_800) {
-                seen.insert(t.clone());
+                seen.insert(t.clone(), String::new());
                 zones.push((t, block.into_bytes()));
             }
         }

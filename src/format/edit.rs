@@ -217,3 +217,98 @@ fn quick_marker(text: &[u8]) -> Option<(bool, &[u8])> {
         None
     }
 }
+
+/// The same text with every reference to time zone `old` (a VTIMEZONE's TZID and TZID=
+/// parameters) renamed to `new`. Lines that do not mention it keep their exact bytes.
+pub fn rename_tzid(raw: &[u8], old: &str, new: &str) -> Vec<u8> {
+    let newline = if raw.windows(2).any(|w| w == b"\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let quoted = if new.contains([':', ';', ',']) {
+        format!("\"{new}\"")
+    } else {
+        new.to_string()
+    };
+    let mut out = Vec::with_capacity(raw.len() + 64);
+    // Logical lines as (start of first physical line, end of last, unfolded text).
+    let mut pending: Option<(usize, usize, Vec<u8>)> = None;
+    let flush = |p: Option<(usize, usize, Vec<u8>)>, out: &mut Vec<u8>| {
+        let Some((s, e, text)) = p else { return };
+        let line = Line { number: 0, text };
+        let renamed = if line.name() == "TZID"
+            && line
+                .value()
+                .map(|v| decode(v).trim().to_string())
+                .as_deref()
+                == Some(old)
+        {
+            Some(format!("TZID:{new}"))
+        } else if line.param("TZID").as_deref() == Some(old) {
+            let head = decode(line.head());
+            let parts = super::lines::split_outside_quotes(&head, ';');
+            let head: Vec<String> = parts
+                .iter()
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.trim().eq_ignore_ascii_case("TZID") => {
+                        format!("TZID={quoted}")
+                    }
+                    _ => p.to_string(),
+                })
+                .collect();
+            Some(format!(
+                "{}:{}",
+                head.join(";"),
+                decode(line.value().unwrap_or_default())
+            ))
+        } else {
+            None
+        };
+        match renamed {
+            Some(text) => {
+                let folded = fold_line(&text);
+                if newline == "\n" {
+                    out.extend_from_slice(folded.replace("\r\n", "\n").as_bytes());
+                } else {
+                    out.extend_from_slice(folded.as_bytes());
+                }
+            }
+            None => out.extend_from_slice(&raw[s..e]),
+        }
+    };
+    for (_, text, s, e) in physical(raw) {
+        if matches!(text.first(), Some(b' ' | b'\t')) {
+            if let Some((_, end, t)) = pending.as_mut() {
+                *end = e;
+                t.extend_from_slice(&text[1..]);
+                continue;
+            }
+        }
+        flush(pending.take(), &mut out);
+        pending = Some((s, e, text.to_vec()));
+    }
+    flush(pending.take(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rename_tzid_touches_only_the_lines_that_use_it() {
+        let raw = b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Custom\r\nEND:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nX-KEEP;A=b:same\r\nDTSTART;TZID=Custom:20250101T100000\r\nDTEND;TZID=Other:20250101T110000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let out =
+            String::from_utf8(super::rename_tzid(raw, "Custom", "Custom (2)")).unwrap_or_default();
+        assert!(out.contains("TZID:Custom (2)\r\n"), "{out}");
+        assert!(
+            out.contains("DTSTART;TZID=Custom (2):20250101T100000\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("DTEND;TZID=Other:20250101T110000\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("X-KEEP;A=b:same\r\n"), "{out}");
+    }
+}
