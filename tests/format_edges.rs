@@ -299,3 +299,62 @@ fn clashing_custom_tzids_are_renamed_on_export_and_no_event_moves() {
     again.run(&["import", out.to_str().unwrap_or_default()]);
     assert_eq!(starts(&again), before);
 }
+
+/// One UID in two VCALENDAR blocks of a file (the series, then a moved occurrence): one item
+/// with both parts; importing it again changes nothing.
+#[test]
+fn one_uid_across_calendar_blocks_is_one_item() {
+    let home = Home::new();
+    let f = write(
+        &home,
+        "twocal.ics",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:series1\r\n\
+         DTSTART:20261130T090000Z\r\nDTEND:20261130T100000Z\r\nRRULE:FREQ=DAILY;COUNT=5\r\n\
+         SUMMARY:Standup\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n\
+         BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:series1\r\n\
+         RECURRENCE-ID:20261202T090000Z\r\nDTSTART:20261202T110000Z\r\nDTEND:20261202T120000Z\r\n\
+         SUMMARY:Standup moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    let (code, out, err) = home.run(&["import", "--json", &f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\"added\":1") && out.contains("\"updated\":0"),
+        "{out}"
+    );
+    let (_, out, _) = home.run(&["import", "--json", &f]);
+    assert!(
+        out.contains("\"unchanged\":1") && out.contains("\"updated\":0"),
+        "{out}"
+    );
+    let (_, out, _) = home.run(&[
+        "list",
+        "events",
+        "--from",
+        "2026-11-30",
+        "--to",
+        "2026-12-06",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let summaries: Vec<&str> = v
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["summary"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(summaries.len(), 5, "{v}");
+    assert_eq!(summaries[2], "Standup moved", "{v}");
+}
+
+/// A vCard 2.1 AGENT holds a whole card inside the card: the outer card keeps every line.
+#[test]
+fn a_card_embedded_in_agent_loses_nothing() {
+    let home = Home::new();
+    let text = "BEGIN:VCARD\r\nVERSION:2.1\r\nUID:ag1\r\nFN:Boss\r\nAGENT:\r\nBEGIN:VCARD\r\n\
+                VERSION:2.1\r\nFN:Secretary\r\nEND:VCARD\r\nTEL:123\r\nEND:VCARD\r\n";
+    let f = write(&home, "agent.vcf", text);
+    let (_, _, err) = home.run(&["import", &f]);
+    assert!(!err.contains("outside any BEGIN/END"), "{err}");
+    let (code, out, _) = home.run(&["history", "ag1", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["text"], text);
+}

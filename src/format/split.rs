@@ -54,6 +54,91 @@ pub fn split(raw: &[u8]) -> Split {
 /// Streams the items of a file to `emit` as they are cut, so memory stays at the file's size
 /// (plus what the caller keeps). Returns the problems that belong to no item.
 pub fn split_each(raw: &[u8], mut emit: impl FnMut(RawItem)) -> Vec<Problem> {
+    // Several VCALENDARs in one file (calendars concatenated, or a CalDAV export where an
+    // override sits in its own block): one UID's parts can be in different blocks. Calendar
+    // items are then held until the end and each UID's parts joined into one item.
+    if count_calendars(raw) > 1 {
+        let mut held: Vec<RawItem> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let stray = split_all(raw, |item| {
+            if item.kind == Kind::Contact {
+                emit(item);
+                return;
+            }
+            match index.get(&item.uid) {
+                Some(&i) if joinable(&held[i], &item) => join(&mut held[i], item),
+                _ => {
+                    index.insert(item.uid.clone(), held.len());
+                    held.push(item);
+                }
+            }
+        });
+        for item in held {
+            emit(item);
+        }
+        return stray;
+    }
+    split_all(raw, emit)
+}
+
+/// Top-level `BEGIN:VCALENDAR` lines (a cheap byte scan).
+fn count_calendars(raw: &[u8]) -> usize {
+    let needle = b"BEGIN:VCALENDAR";
+    raw.split(|&b| b == b'\n')
+        .filter(|l| {
+            let l = l.strip_prefix(b"\xef\xbb\xbf").unwrap_or(l);
+            l.len() >= needle.len() && l[..needle.len()].eq_ignore_ascii_case(needle)
+        })
+        .count()
+}
+
+/// Whether `more` only adds to `first`: at most one of them holds the master component (the
+/// one without RECURRENCE-ID). Two masters are two versions of the item, not parts of one.
+fn joinable(first: &RawItem, more: &RawItem) -> bool {
+    first.kind == more.kind && !(has_master(&first.raw) && has_master(&more.raw))
+}
+
+fn has_master(raw: &[u8]) -> bool {
+    super::edit::calendar_parts(raw).components.iter().any(|c| {
+        !super::lines::logical_lines(c)
+            .iter()
+            .any(|l| is_prop(&l.text, b"RECURRENCE-ID"))
+    })
+}
+
+/// Moves `more`'s components, and the VTIMEZONEs `first` lacks, into `first`'s calendar.
+fn join(first: &mut RawItem, more: RawItem) {
+    let have = super::edit::calendar_parts(&first.raw);
+    let add = super::edit::calendar_parts(&more.raw);
+    let mut insert: Vec<u8> = Vec::new();
+    for (id, bytes) in add.timezones {
+        if !have.timezones.iter().any(|(h, _)| *h == id) {
+            insert.extend_from_slice(&bytes);
+        }
+    }
+    for c in add.components {
+        insert.extend_from_slice(&c);
+    }
+    let end = first
+        .raw
+        .windows(13)
+        .rposition(|w| w.eq_ignore_ascii_case(b"END:VCALENDAR"))
+        .unwrap_or(first.raw.len());
+    first.raw.splice(end..end, insert);
+    for p in &more.problems {
+        first.problems.push(Problem {
+            line: 1,
+            reason: format!(
+                "{} (in the part at file line {})",
+                p.reason,
+                more.file_line(p.line)
+            ),
+        });
+    }
+}
+
+/// Cuts every item and hands it to `emit` in file order.
+fn split_all(raw: &[u8], mut emit: impl FnMut(RawItem)) -> Vec<Problem> {
     let mut stray = Vec::new();
     let mut cur = Cursor::new(raw);
     while let Some((line, span)) = cur.peek() {
@@ -248,8 +333,14 @@ fn read_component(cur: &mut Cursor<'_>, name: &str) -> Component {
     };
     cur.advance();
     let mut depth = 0usize; // sub-component depth (VALARM …)
+                            // vCard 2.1 embeds a card in AGENT: `AGENT:` then BEGIN:VCARD … END:VCARD.
+    let mut after_agent = false;
     while let Some((line, span)) = cur.peek() {
+        let agent_here = line.marker().is_none() && is_prop(&line.text, b"AGENT");
         match line.marker() {
+            Some((true, sub)) if sub == "VCARD" && name == "VCARD" && after_agent => {
+                depth += 1;
+            }
             Some((true, sub)) => {
                 if is_top_component(&sub) || (sub == "VCARD") {
                     comp.problems.push(Problem {
@@ -307,6 +398,7 @@ fn read_component(cur: &mut Cursor<'_>, name: &str) -> Component {
                 }
             }
         }
+        after_agent = agent_here;
         comp.span.end = span.end;
         cur.advance();
     }
