@@ -253,6 +253,8 @@ impl Output {
 
     fn finish(mut self) -> std::io::Result<u64> {
         self.w.flush()?;
+        // On disk before it replaces anything: a crash leaves the old file or the new one.
+        self.w.get_ref().sync_all()?;
         fs::rename(&self.tmp, &self.path)?;
         Ok(self.bytes)
     }
