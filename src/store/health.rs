@@ -1,10 +1,12 @@
 //! What `doctor` checks: SQLite's integrity, every item's derived columns against its text
 //! (and the repair), flagged items.
 
-use rusqlite::{params, Transaction};
+use rusqlite::Transaction;
 
-use super::items::{derive, insert_occurrences, row_to_item, OccContext, StoredItem};
-use super::occurrences::raise;
+use super::items::{
+    derive, insert_occurrences, row_to_item, write_derived, OccContext, StoredItem,
+};
+use super::occurrences::raise_max_span;
 use super::query::ITEM_COLUMNS;
 use super::{Columns, Result, Store};
 
@@ -125,35 +127,7 @@ impl Store {
 }
 
 fn rewrite_columns(tx: &Transaction<'_>, id: i64, d: &super::items::Derived) -> Result<()> {
-    let c = &d.columns;
-    tx.execute(
-        "UPDATE items SET kind = ?2, title = ?3, sort_key = ?4, data = ?5, start_ts = ?6,
-           end_ts = ?7, all_day = ?8, recurring = ?9, due_ts = ?10, priority = ?11, status = ?12,
-           completed_ts = ?13, parent = ?14, bday_md = ?15
-         WHERE id = ?1",
-        params![
-            id,
-            d.kind.as_str(),
-            c.title,
-            c.sort_key,
-            c.data,
-            c.start_ts,
-            c.end_ts,
-            c.all_day,
-            c.recurring,
-            c.due_ts,
-            c.priority,
-            c.status,
-            c.completed_ts,
-            c.parent,
-            c.bday_md
-        ],
-    )?;
-    tx.execute("DELETE FROM items_fts WHERE rowid = ?1", [id])?;
-    tx.execute(
-        "INSERT INTO items_fts (rowid, body) VALUES (?1, ?2)",
-        params![id, c.search],
-    )?;
+    write_derived(tx, id, d)?;
     tx.execute("DELETE FROM occurrences WHERE item_id = ?1", [id])?;
     let (uid, flags, deleted, collection_id): (String, u32, bool, i64) = tx.query_row(
         "SELECT uid, flags, deleted_at IS NOT NULL, collection_id FROM items WHERE id = ?1",
@@ -170,5 +144,5 @@ fn rewrite_columns(tx: &Transaction<'_>, id: i64, d: &super::items::Derived) -> 
         location: d.columns.location.as_deref(),
     };
     let span = insert_occurrences(tx, &ctx, &d.occurrences)?;
-    raise(tx, span)
+    raise_max_span(tx, span)
 }

@@ -4,6 +4,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::json;
 
+use super::occurrences::raise_max_span;
 use super::{now_text, Columns, Result, Store, StoreError};
 use crate::format::{self, lines::RawItem};
 use crate::model::{Flags, Kind, Occurrence, Problem, Revision};
@@ -294,6 +295,8 @@ pub(super) fn write(
             let id = tx.last_insert_rowid();
             tx.prepare_cached("INSERT INTO item_raw (item_id, raw) VALUES (?1, ?2)")?
                 .execute(params![id, raw])?;
+            tx.prepare_cached("INSERT INTO items_fts (rowid, body) VALUES (?1, ?2)")?
+                .execute(params![id, c.search])?;
             id
         }
         Some((id, _)) => {
@@ -306,45 +309,25 @@ pub(super) fn write(
             tx.prepare_cached("UPDATE item_raw SET raw = ?2 WHERE item_id = ?1")?
                 .execute(params![id, raw])?;
             tx.prepare_cached(
-                "UPDATE items SET kind = ?2, rev = rev + 1, origin = ?3, updated_at = ?4,
-                   edited = ?5, deleted_at = ?6, flags = ?7, problems = ?8, title = ?9,
-                   sort_key = ?10, data = ?11, start_ts = ?12, end_ts = ?13, all_day = ?14,
-                   recurring = ?15, due_ts = ?16, priority = ?17, status = ?18, completed_ts = ?19,
-                   parent = ?20, bday_md = ?21
+                "UPDATE items SET rev = rev + 1, origin = ?2, updated_at = ?3, edited = ?4,
+                   deleted_at = ?5, flags = ?6, problems = ?7
                  WHERE id = ?1",
             )?
             .execute(params![
                 id,
-                d.kind.as_str(),
                 origin,
                 now,
                 edited,
                 deleted_at,
                 flags,
-                problems_text(&d.problems),
-                c.title,
-                c.sort_key,
-                c.data,
-                c.start_ts,
-                c.end_ts,
-                c.all_day,
-                c.recurring,
-                c.due_ts,
-                c.priority,
-                c.status,
-                c.completed_ts,
-                c.parent,
-                c.bday_md
+                problems_text(&d.problems)
             ])?;
-            tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
-                .execute([id])?;
+            write_derived(tx, id, d)?;
             tx.prepare_cached("DELETE FROM occurrences WHERE item_id = ?1")?
                 .execute([id])?;
             id
         }
     };
-    tx.prepare_cached("INSERT INTO items_fts (rowid, body) VALUES (?1, ?2)")?
-        .execute(params![id, c.search])?;
     let ctx = OccContext {
         item_id: id,
         uid,
@@ -359,6 +342,40 @@ pub(super) fn write(
         None => insert_occurrences(tx, &ctx, &d.occurrences)?,
     };
     Ok((id, span))
+}
+
+/// Rewrites an existing item's derived columns and search text from `d` (an update, or
+/// `doctor --repair`). New items get the same values in their INSERT.
+pub(super) fn write_derived(tx: &Transaction<'_>, id: i64, d: &Derived) -> Result<()> {
+    let c = &d.columns;
+    tx.prepare_cached(
+        "UPDATE items SET kind = ?2, title = ?3, sort_key = ?4, data = ?5, start_ts = ?6,
+           end_ts = ?7, all_day = ?8, recurring = ?9, due_ts = ?10, priority = ?11, status = ?12,
+           completed_ts = ?13, parent = ?14, bday_md = ?15
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        d.kind.as_str(),
+        c.title,
+        c.sort_key,
+        c.data,
+        c.start_ts,
+        c.end_ts,
+        c.all_day,
+        c.recurring,
+        c.due_ts,
+        c.priority,
+        c.status,
+        c.completed_ts,
+        c.parent,
+        c.bday_md
+    ])?;
+    tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
+        .execute([id])?;
+    tx.prepare_cached("INSERT INTO items_fts (rowid, body) VALUES (?1, ?2)")?
+        .execute(params![id, c.search])?;
+    Ok(())
 }
 
 /// A batch parsed and ready to write: what `prepare` makes, off the database thread.
@@ -540,7 +557,7 @@ impl Store {
             }
         }
         insert_occ_rows(&tx, &mut sink)?;
-        Self::raise_max_span(&tx, max_span)?;
+        raise_max_span(&tx, max_span)?;
         tx.commit()?;
         Ok(out)
     }
@@ -581,7 +598,7 @@ impl Store {
             None,
             None,
         )?;
-        Self::raise_max_span(&tx, span)?;
+        raise_max_span(&tx, span)?;
         tx.commit()?;
         Ok(d.problems)
     }
@@ -618,7 +635,7 @@ impl Store {
             deleted_at.as_deref(),
             None,
         )?;
-        Self::raise_max_span(&tx, span)?;
+        raise_max_span(&tx, span)?;
         tx.commit()?;
         Ok(d.problems)
     }
@@ -718,15 +735,6 @@ impl Store {
                 count: n,
             }),
         }
-    }
-
-    fn raise_max_span(tx: &Transaction<'_>, span: i64) -> Result<()> {
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('occ_max_span', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-            [span.to_string()],
-        )?;
-        Ok(())
     }
 }
 

@@ -104,7 +104,8 @@ fn month_ceil(ts: i64) -> i64 {
         .map_or(ts, |t| t.and_utc().timestamp())
 }
 
-pub(super) fn raise(tx: &Transaction<'_>, span: i64) -> Result<()> {
+/// Records the longest occurrence seen, which bounds how far back a window query must look.
+pub(super) fn raise_max_span(tx: &Transaction<'_>, span: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('occ_max_span', ?1)
          ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
@@ -210,7 +211,7 @@ impl Store {
         insert_occ_rows(&tx, &mut rows)?;
         Self::set_meta(&tx, "occ_from", &nf.to_string())?;
         Self::set_meta(&tx, "occ_to", &nt.to_string())?;
-        raise(&tx, max_span)?;
+        raise_max_span(&tx, max_span)?;
         tx.commit()?;
         Ok(true)
     }
