@@ -3,7 +3,8 @@
 //! list shows, so a window is one range scan.
 
 use chrono::{Datelike, NaiveDate, Utc};
-use rusqlite::{params, Transaction};
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Transaction};
 
 use super::items::{insert_occ_rows, occ_rows, row_to_item, OccContext, StoredItem};
 use super::query::{fts_query, Filter, ITEM_COLUMNS};
@@ -60,6 +61,25 @@ pub fn overlaps_window(o: &Occurrence, from: i64, to: i64) -> bool {
         }
         crate::model::Moment::Instant(_) => format::ical::overlaps(o, from, to),
     }
+}
+
+/// A window query over the occurrence table: `columns` selected, `join` added after
+/// `occurrences o`; the values come from `Store::window`.
+fn window_sql(columns: &str, join: &str) -> String {
+    format!(
+        "SELECT {columns}
+         FROM occurrences o {join}
+         WHERE o.start < max(?2, ?9) AND o.start >= ?3
+           AND ((o.all_day = 0 AND o.start < ?2
+                 AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1)))
+             OR (o.all_day = 1 AND o.start < ?9 AND o.end > ?8))
+           AND o.deleted = ?4
+           AND (?5 = 0 OR o.flags & {} != 0)
+           AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))
+           AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
+         ORDER BY o.start",
+        Flags::CONFLICT
+    )
 }
 
 /// A recurring event and what its occurrence rows repeat.
@@ -237,77 +257,69 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Event occurrences overlapping [from, to), in start order, overrides applied.
-    pub fn occurrences(&mut self, f: &Filter, from: i64, to: i64) -> Result<Vec<ListedOccurrence>> {
-        let (wide_from, wide_to) = {
-            let (a, b) = day_bounds(from, to);
-            (from.min(a), to.max(b))
-        };
-        if !self.ensure_coverage(wide_from, wide_to)? {
-            return self.occurrences_in_memory(f, from, to);
+    /// Makes the table cover [from, to) (all-day dates by the user's calendar days) and returns
+    /// the values of `window_sql`, or None when the window is too far out to store.
+    fn window(&mut self, f: &Filter, from: i64, to: i64) -> Result<Option<Vec<Value>>> {
+        let (from_d, to_d) = day_bounds(from, to);
+        if !self.ensure_coverage(from.min(from_d), to.max(to_d))? {
+            return Ok(None);
         }
         let max_span: i64 = self
             .meta("occ_max_span")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let (from_d, to_d) = day_bounds(from, to);
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS}, o.start, o.end, o.all_day, o.rid, o.summary, o.location,
-                    o.recurring
-             FROM occurrences o JOIN items i ON i.id = o.item_id
-                  JOIN collections c ON c.id = o.collection_id
-             WHERE o.start < max(?2, ?9) AND o.start >= ?3
-               AND ((o.all_day = 0 AND o.start < ?2
-                     AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1)))
-                 OR (o.all_day = 1 AND o.start < ?9 AND o.end > ?8))
-               AND o.deleted = ?4
-               AND (?5 = 0 OR o.flags & {} != 0)
-               AND (?6 IS NULL OR c.name = ?6)
-               AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
-             ORDER BY o.start",
-            Flags::CONFLICT
+        Ok(Some(vec![
+            Value::from(from),
+            Value::from(to),
+            Value::from(from.min(from_d) - max_span),
+            Value::from(f.trash),
+            Value::from(f.conflicts),
+            Value::from(f.collection.clone()),
+            Value::from(f.query.as_deref().and_then(fts_query)),
+            Value::from(from_d),
+            Value::from(to_d),
+        ]))
+    }
+
+    /// Event occurrences overlapping [from, to), in start order, overrides applied.
+    pub fn occurrences(&mut self, f: &Filter, from: i64, to: i64) -> Result<Vec<ListedOccurrence>> {
+        let Some(values) = self.window(f, from, to)? else {
+            return self.occurrences_in_memory(f, from, to);
+        };
+        let sql = window_sql(
+            &format!(
+                "{ITEM_COLUMNS}, o.start, o.end, o.all_day, o.rid, o.summary, o.location, \
+                 o.recurring"
+            ),
+            "JOIN items i ON i.id = o.item_id JOIN collections c ON c.id = o.collection_id",
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let fts = f.query.as_deref().and_then(fts_query);
-        let rows = stmt.query_map(
-            params![
-                from,
-                to,
-                from.min(from_d) - max_span,
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts,
-                from_d,
-                to_d
-            ],
-            |r| {
-                let item = row_to_item(r)?;
-                let all_day: bool = r.get(14)?;
-                let moment = |ts: i64| {
-                    let t = chrono::DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
-                    if all_day {
-                        crate::model::Moment::Date(t.date_naive())
+        let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
+            let item = row_to_item(r)?;
+            let all_day: bool = r.get(14)?;
+            let moment = |ts: i64| {
+                let t = chrono::DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default();
+                if all_day {
+                    crate::model::Moment::Date(t.date_naive())
+                } else {
+                    crate::model::Moment::Instant(t)
+                }
+            };
+            Ok(ListedOccurrence {
+                item,
+                occurrence: Occurrence {
+                    start: moment(r.get(12)?),
+                    end: moment(r.get(13)?),
+                    recurrence_id: if r.get::<_, bool>(18)? {
+                        Some(r.get(15)?)
                     } else {
-                        crate::model::Moment::Instant(t)
-                    }
-                };
-                Ok(ListedOccurrence {
-                    item,
-                    occurrence: Occurrence {
-                        start: moment(r.get(12)?),
-                        end: moment(r.get(13)?),
-                        recurrence_id: if r.get::<_, bool>(18)? {
-                            Some(r.get(15)?)
-                        } else {
-                            None
-                        },
-                        summary: r.get(16)?,
-                        location: r.get(17)?,
+                        None
                     },
-                })
-            },
-        )?;
+                    summary: r.get(16)?,
+                    location: r.get(17)?,
+                },
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -320,11 +332,7 @@ impl Store {
         to: i64,
         mut each: impl FnMut(&OccurrenceView<'_>),
     ) -> Result<()> {
-        let (wide_from, wide_to) = {
-            let (a, b) = day_bounds(from, to);
-            (from.min(a), to.max(b))
-        };
-        if !self.ensure_coverage(wide_from, wide_to)? {
+        let Some(values) = self.window(f, from, to)? else {
             for o in self.occurrences_in_memory(f, from, to)? {
                 let summary = o
                     .occurrence
@@ -348,39 +356,13 @@ impl Store {
                 });
             }
             return Ok(());
-        }
-        let max_span: i64 = self
-            .meta("occ_max_span")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let (from_d, to_d) = day_bounds(from, to);
-        let sql = format!(
-            "SELECT o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid
-             FROM occurrences o
-             WHERE o.start < max(?2, ?9) AND o.start >= ?3
-               AND ((o.all_day = 0 AND o.start < ?2
-                     AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1)))
-                 OR (o.all_day = 1 AND o.start < ?9 AND o.end > ?8))
-               AND o.deleted = ?4
-               AND (?5 = 0 OR o.flags & {} != 0)
-               AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))
-               AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
-             ORDER BY o.start",
-            Flags::CONFLICT
+        };
+        let sql = window_sql(
+            "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid",
+            "",
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let fts = f.query.as_deref().and_then(fts_query);
-        let mut rows = stmt.query(params![
-            from,
-            to,
-            from.min(from_d) - max_span,
-            f.trash,
-            f.conflicts,
-            f.collection,
-            fts,
-            from_d,
-            to_d
-        ])?;
+        let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(r) = rows.next()? {
             each(&OccurrenceView {
                 start: r.get(0)?,
