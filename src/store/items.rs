@@ -394,67 +394,17 @@ impl Prepared {
 }
 
 /// Parses a batch for `Store::import_prepared`; pure, so it can run on another thread.
-/// `window` is `Store::coverage()`, read once before.
+/// `window` is `Store::coverage()`, read once before. `parallel` spreads it over the cores.
 pub fn prepare(batch: Vec<Incoming>, window: (i64, i64), parallel: bool) -> Prepared {
-    let items = if parallel {
-        derive_parallel(batch, window)
+    let one = |inc: &Incoming| derive(&inc.item.raw, inc.item.problems.clone(), window);
+    let derived: Vec<Derived> = if parallel {
+        super::par_map(&batch, one)
     } else {
-        batch
-            .into_iter()
-            .map(|inc| {
-                let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
-                (inc, d)
-            })
-            .collect()
+        batch.iter().map(one).collect()
     };
-    Prepared { items }
-}
-
-/// Parses a batch on every core (parsing dominates import time; SQL stays on one thread).
-fn derive_parallel(batch: Vec<Incoming>, window: (i64, i64)) -> Vec<(Incoming, Derived)> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    if threads == 1 || batch.len() < 64 {
-        return batch
-            .into_iter()
-            .map(|inc| {
-                let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
-                (inc, d)
-            })
-            .collect();
+    Prepared {
+        items: batch.into_iter().zip(derived).collect(),
     }
-    let per = batch.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<Incoming>> = Vec::new();
-    let mut it = batch.into_iter().peekable();
-    while it.peek().is_some() {
-        chunks.push(it.by_ref().take(per).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|inc| {
-                            let d = derive(&inc.item.raw, inc.item.problems.clone(), window);
-                            (inc, d)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // `derive` catches panics per item, so this is a bug: stop rather than drop.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
 }
 
 impl Store {
@@ -467,10 +417,7 @@ impl Store {
     ) -> Result<Vec<ImportOutcome>> {
         let window = self.coverage()?;
         // Parse outside the transaction: the write lock is held only for SQL.
-        let prepared = Prepared {
-            items: derive_parallel(batch, window),
-        };
-        self.import_prepared(prepared, origin)
+        self.import_prepared(prepare(batch, window, true), origin)
     }
 
     /// Writes a batch parsed by `prepare` (possibly on another thread) in one transaction.

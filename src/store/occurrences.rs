@@ -194,24 +194,7 @@ impl Store {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expand_unguarded(r)))
                 .unwrap_or_default()
         };
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        let per = recurring.len().div_ceil(threads).max(1);
-        let expanded: Vec<Vec<Occurrence>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = recurring
-                .chunks(per)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(expand).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| match h.join() {
-                    Ok(v) => v,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
-        });
+        let expanded: Vec<Vec<Occurrence>> = super::par_map(&recurring, expand);
         let tx = self.conn.transaction()?;
         let mut max_span = 0;
         // All rows sorted once: the table is clustered by start, so this is one sequential pass.
