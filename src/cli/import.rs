@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::{exit, usage, Context, Failure, Outcome};
-use crate::format::{self, edit, lines, write};
+use crate::format::{edit, lines, vcard, write};
 use crate::model::{Kind, Problem};
 use crate::store::{prepare, ImportOutcome, Incoming, Prepared};
 
@@ -277,16 +277,17 @@ pub fn export(
     if let Some(path) = contacts {
         let mut out = Output::create(path).map_err(io_err(path))?;
         let target = match version {
-            Some("3.0") => Some(calcard::vcard::VCardVersion::V3_0),
-            Some("4.0") => Some(calcard::vcard::VCardVersion::V4_0),
-            Some(v) => return Err(usage(format!("--vcard-version {v}: use 3.0 or 4.0"))),
+            Some(v) => Some(
+                vcard::Version::parse(v)
+                    .ok_or_else(|| usage(format!("--vcard-version {v}: use 3.0 or 4.0")))?,
+            ),
             None => None,
         };
         let mut n = 0;
         ctx.store.for_each_raw(&[Kind::Contact], |item| {
             let raw = item.raw;
             match target {
-                None if !card_is_terminated(raw) => {
+                None if !vcard::is_terminated(raw) => {
                     eprintln!(
                         "holdfast: contact {} not exported: its BEGIN:VCARD has no END:VCARD, which \
                          would swallow the next card. Fix it with `holdfast edit {}`, or export it \
@@ -302,10 +303,10 @@ pub fn export(
                         out.write(b"\r\n")?;
                     }
                 }
-                Some(v) => match format::parse_card(raw) {
-                    Some(card) => {
+                Some(v) => match vcard::convert(raw, v) {
+                    Some(text) => {
                         n += 1;
-                        out.write(format::vcard::convert(&card, v).as_bytes())?
+                        out.write(text.as_bytes())?
                     }
                     None => {
                         eprintln!(
@@ -361,15 +362,6 @@ fn zone_definition(bytes: &[u8]) -> String {
         .map(|l| lines::decode(&l.text).trim().to_string())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Whether a card's bytes end with its END:VCARD line.
-fn card_is_terminated(raw: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(raw);
-    text.trim_end()
-        .rsplit(['\n', '\r'])
-        .next()
-        .is_some_and(|last| last.trim().eq_ignore_ascii_case("END:VCARD"))
 }
 
 fn export_calendar(

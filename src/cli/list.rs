@@ -64,8 +64,9 @@ fn s(v: &Value) -> String {
     }
 }
 
-fn flag_mark(item: &StoredItem) -> String {
-    let n = item.flags.names();
+/// `[unparsable,conflict]`, or nothing for an item without flags.
+fn flags_text(flags: crate::model::Flags) -> String {
+    let n = flags.names();
     if n.is_empty() {
         String::new()
     } else {
@@ -141,7 +142,7 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
                     s(&d["org"]),
                     s(&d["emails"]),
                     s(&d["phones"]),
-                    flag_mark(i),
+                    flags_text(i.flags),
                     i.uid.clone(),
                 ]
             })
@@ -160,7 +161,7 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
                     } else {
                         "↻".into()
                     },
-                    flag_mark(i),
+                    flags_text(i.flags),
                     i.uid.clone(),
                 ]
             })
@@ -258,7 +259,7 @@ fn todo_rows(items: &[StoredItem]) -> Vec<Vec<String>> {
                 "  ".repeat(depth) + if depth > 0 { "└ " } else { "" },
                 s(&d["summary"])
             ),
-            flag_mark(item),
+            flags_text(item.flags),
             item.uid.clone(),
         ]);
     };
@@ -357,11 +358,7 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
             start.push_str(&sh);
             end.push_str(&eh);
         }
-        let flags = if o.flags.0 == 0 {
-            String::new()
-        } else {
-            flags_text(o.flags)
-        };
+        let flags = flags_text(o.flags);
         table::push_row(
             &mut out,
             &[&start, &end, o.summary, o.location, &flags, o.uid],
@@ -370,10 +367,6 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
     })?;
     super::emit(&out);
     Ok(exit::OK)
-}
-
-fn flags_text(flags: crate::model::Flags) -> String {
-    format!("[{}]", flags.names().join(","))
 }
 
 /// Contacts for people: one pass over borrowed rows (a search is the costly part here, so it
@@ -386,11 +379,7 @@ fn contact_table(ctx: &mut Context, filter: &Filter) -> Outcome {
             c.org.to_string(),
             c.email.to_string(),
             c.phone.to_string(),
-            if c.flags.0 == 0 {
-                String::new()
-            } else {
-                flags_text(c.flags)
-            },
+            flags_text(c.flags),
             c.uid.to_string(),
         ]);
     })?;

@@ -122,6 +122,18 @@ pub struct CalendarParts {
     pub broken: bool,
 }
 
+impl CalendarParts {
+    /// Files one finished top-level component: a VTIMEZONE under its TZID, anything else as is.
+    fn push(&mut self, is_tz: bool, tzid: &mut Option<String>, bytes: Vec<u8>) {
+        if is_tz {
+            self.timezones
+                .push((tzid.take().unwrap_or_default(), bytes));
+        } else {
+            self.components.push(bytes);
+        }
+    }
+}
+
 pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
     let mut parts = CalendarParts::default();
     let mut depth = 0usize;
@@ -148,14 +160,7 @@ pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
                 // The calendar ends inside a component: that component has no END.
                 parts.broken = true;
                 if let Some((from, is_tz)) = start.take() {
-                    let bytes = raw[from..s].to_vec();
-                    if is_tz {
-                        parts
-                            .timezones
-                            .push((tzid.take().unwrap_or_default(), bytes));
-                    } else {
-                        parts.components.push(bytes);
-                    }
+                    parts.push(is_tz, &mut tzid, raw[from..s].to_vec());
                 }
                 depth = 0;
             }
@@ -171,13 +176,7 @@ pub fn calendar_parts(raw: &[u8]) -> CalendarParts {
                         if bytes.last() != Some(&b'\n') {
                             bytes.extend_from_slice(b"\r\n");
                         }
-                        if is_tz {
-                            parts
-                                .timezones
-                                .push((tzid.take().unwrap_or_default(), bytes));
-                        } else {
-                            parts.components.push(bytes);
-                        }
+                        parts.push(is_tz, &mut tzid, bytes);
                     }
                 }
             }

@@ -134,7 +134,7 @@ pub fn parse(raw: &[u8]) -> Parsed {
 }
 
 /// Parses a vCard for conversion to another version.
-pub fn parse_card(raw: &[u8]) -> Option<calcard::vcard::VCard> {
+pub(crate) fn parse_card(raw: &[u8]) -> Option<calcard::vcard::VCard> {
     let text = lines::join(&lines::logical_lines(raw));
     match Parser::new(&text).entry() {
         Entry::VCard(card) => Some(card),

@@ -128,10 +128,44 @@ pub fn fields(card: &VCard) -> ContactFields {
     c
 }
 
-/// Re-writes a card in another vCard version (3.0 or 4.0) with calcard's writer.
-pub fn convert(card: &VCard, version: VCardVersion) -> String {
+/// The vCard versions Holdfast writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V3,
+    V4,
+}
+
+impl Version {
+    /// `3.0` or `4.0`.
+    pub fn parse(s: &str) -> Option<Version> {
+        match s {
+            "3.0" => Some(Version::V3),
+            "4.0" => Some(Version::V4),
+            _ => None,
+        }
+    }
+}
+
+/// Re-writes a card's bytes in another vCard version with calcard's writer; None when calcard
+/// cannot read the card.
+pub fn convert(raw: &[u8], version: Version) -> Option<String> {
+    let card = super::parse_card(raw)?;
     let mut out = String::new();
+    let target = match version {
+        Version::V3 => VCardVersion::V3_0,
+        Version::V4 => VCardVersion::V4_0,
+    };
     // Writing to a String cannot fail.
-    let _ = card.write_to(&mut out, version);
-    out
+    let _ = card.write_to(&mut out, target);
+    Some(out)
+}
+
+/// Whether a card's bytes end with its END:VCARD line (a card without one would swallow the
+/// next card in a shared file).
+pub fn is_terminated(raw: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(raw);
+    text.trim_end()
+        .rsplit(['\n', '\r'])
+        .next()
+        .is_some_and(|last| last.trim().eq_ignore_ascii_case("END:VCARD"))
 }
