@@ -1,6 +1,6 @@
 //! The one-way dependency rule of DESIGN.md §2, enforced: `cli -> store -> format -> model`
 //! (and `config` only from `cli`); crates stay in their rooms (rusqlite in store/, calcard in
-//! format/ and cli's export, clap in cli/ and main.rs).
+//! format/, rrule in format/, clap in cli/ and main.rs).
 
 use std::fs;
 use std::path::Path;
@@ -21,6 +21,7 @@ const ROOMS: &[(&str, &[&str])] = &[
     ("rusqlite", &["store"]),
     ("clap", &["cli", "main.rs"]),
     ("rrule", &["format"]),
+    ("calcard", &["format"]),
     ("reqwest", &["sync"]),
     ("ratatui", &["tui"]),
     ("crossterm", &["tui"]),
