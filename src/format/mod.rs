@@ -99,14 +99,7 @@ pub fn parse(raw: &[u8]) -> Parsed {
                     ),
                 });
             }
-            let calendar = ical::read(&lines);
-            problems.extend(calendar.problems.iter().cloned());
-            Parsed {
-                kind: calendar.kind,
-                fields: calendar.fields.clone(),
-                problems,
-                calendar: Some(calendar),
-            }
+            calendar(&lines, problems)
         }
         other => {
             let reason = entry_problem(&other).unwrap_or_else(|| "empty item".into());
@@ -120,16 +113,21 @@ pub fn parse(raw: &[u8]) -> Parsed {
                 }
             } else {
                 // Still read what we can, so the item shows with its summary.
-                let calendar = ical::read(&lines);
-                problems.extend(calendar.problems.iter().cloned());
-                Parsed {
-                    kind: calendar.kind,
-                    fields: calendar.fields.clone(),
-                    problems,
-                    calendar: Some(calendar),
-                }
+                calendar(&lines, problems)
             }
         }
+    }
+}
+
+/// Reads a calendar item's lines, adding what it finds to `problems`.
+fn calendar(lines: &[lines::Line], mut problems: Vec<Problem>) -> Parsed {
+    let calendar = ical::read(lines);
+    problems.extend(calendar.problems.iter().cloned());
+    Parsed {
+        kind: calendar.kind,
+        fields: calendar.fields.clone(),
+        problems,
+        calendar: Some(calendar),
     }
 }
 

@@ -152,6 +152,17 @@ fn tz_of(s: &Start) -> Option<(&str, i64)> {
     }
 }
 
+/// The lines every new event or to-do starts with.
+fn head(component: &str, uid: &str, summary: &str, now: DateTime<Utc>) -> Vec<String> {
+    vec![
+        format!("BEGIN:{component}"),
+        format!("UID:{}", escape(uid)),
+        format!("DTSTAMP:{}", stamp(now)),
+        format!("CREATED:{}", stamp(now)),
+        format!("SUMMARY:{}", escape(summary)),
+    ]
+}
+
 /// What `holdfast new event` asks for.
 pub struct NewEvent<'a> {
     pub uid: &'a str,
@@ -164,14 +175,8 @@ pub struct NewEvent<'a> {
 }
 
 pub fn new_event(e: &NewEvent<'_>, now: DateTime<Utc>) -> String {
-    let mut body = vec![
-        "BEGIN:VEVENT".to_string(),
-        format!("UID:{}", escape(e.uid)),
-        format!("DTSTAMP:{}", stamp(now)),
-        format!("CREATED:{}", stamp(now)),
-        format!("SUMMARY:{}", escape(e.summary)),
-        date_line("DTSTART", &e.start),
-    ];
+    let mut body = head("VEVENT", e.uid, e.summary, now);
+    body.push(date_line("DTSTART", &e.start));
     if let Some(end) = &e.end {
         body.push(date_line("DTEND", end));
     } else if let Some(d) = e.duration {
@@ -197,14 +202,8 @@ pub struct NewTodo<'a> {
 }
 
 pub fn new_todo(t: &NewTodo<'_>, now: DateTime<Utc>) -> String {
-    let mut body = vec![
-        "BEGIN:VTODO".to_string(),
-        format!("UID:{}", escape(t.uid)),
-        format!("DTSTAMP:{}", stamp(now)),
-        format!("CREATED:{}", stamp(now)),
-        format!("SUMMARY:{}", escape(t.summary)),
-        "STATUS:NEEDS-ACTION".to_string(),
-    ];
+    let mut body = head("VTODO", t.uid, t.summary, now);
+    body.push("STATUS:NEEDS-ACTION".to_string());
     if let Some(d) = &t.due {
         body.push(date_line("DUE", d));
     }
