@@ -3,6 +3,8 @@
 //! Crate map (dependencies point one way, down this list; nothing lower imports anything higher,
 //! and `tests/architecture.rs` fails the build if that erodes):
 //!
+//! - `sync/`    CalDAV/CardDAV: `dav/` (reqwest + quick-xml client) and the engine (plan, apply,
+//!   merge, deletion guard).
 //! - `cli/`     headless commands (import, export, list, new, edit, history, backup, doctor …).
 //! - `store/`   rusqlite: schema and migrations, items, revisions, trash, FTS5 search, occurrences,
 //!   snapshots. The only module that writes SQL.
@@ -20,3 +22,4 @@ pub mod config;
 pub mod format;
 pub mod model;
 pub mod store;
+pub mod sync;

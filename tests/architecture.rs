@@ -13,6 +13,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ),
     ("format", &["store", "cli", "config", "sync", "tui"]),
     ("store", &["cli", "config", "sync", "tui"]),
+    ("sync", &["cli", "tui"]),
     ("cli", &["tui"]),
 ];
 
@@ -23,6 +24,8 @@ const ROOMS: &[(&str, &[&str])] = &[
     ("rrule", &["format"]),
     ("calcard", &["format"]),
     ("reqwest", &["sync"]),
+    ("quick_xml", &["sync"]),
+    ("indicatif", &["cli"]),
     ("ratatui", &["tui"]),
     ("crossterm", &["tui"]),
 ];

@@ -1,0 +1,3 @@
+//! Sync with CalDAV/CardDAV servers (DESIGN.md §4–§5).
+
+pub mod dav;
