@@ -608,3 +608,54 @@ fn ensure_newline(bytes: &mut Vec<u8>, newline: &[u8]) {
         bytes.extend_from_slice(newline);
     }
 }
+
+/// One server resource (a .vcf or .ics the server holds) as one item: its exact bytes, whatever
+/// they hold. A resource is one item by definition (RFC 4791 §4.1, RFC 6352 §5.1); a body with
+/// no item or with several is still kept whole, verbatim, and flagged, never dropped (I9).
+pub fn resource(body: &[u8]) -> RawItem {
+    let split = split(body);
+    let mut problems: Vec<Problem> = split.stray;
+    let n = split.items.len();
+    let (kind, uid) = match split.items.first() {
+        Some(first) => (first.kind, first.uid.clone()),
+        None => {
+            let kind = if body
+                .windows(11)
+                .any(|w| w.eq_ignore_ascii_case(b"BEGIN:VCARD"))
+            {
+                Kind::Contact
+            } else {
+                Kind::Event
+            };
+            (kind, synthetic_uid(body))
+        }
+    };
+    for item in &split.items {
+        // Lines relative to the item become lines of the whole body.
+        problems.extend(item.problems.iter().map(|p| Problem {
+            line: item.file_line(p.line),
+            reason: p.reason.clone(),
+        }));
+    }
+    if n == 0 {
+        problems.push(Problem {
+            line: 1,
+            reason: "no vCard or iCalendar item in this resource".into(),
+        });
+    } else if n > 1 && split.items.iter().any(|i| i.uid != uid) {
+        problems.push(Problem {
+            line: 1,
+            reason: format!("this resource holds {n} items with different UIDs; kept whole"),
+        });
+    }
+    problems.sort_by_key(|p| p.line);
+    problems.dedup();
+    RawItem {
+        kind,
+        uid,
+        raw: body.to_vec(),
+        line: 1,
+        problems,
+        line_map: vec![(1, 1)],
+    }
+}

@@ -15,6 +15,7 @@ mod items;
 mod occurrences;
 mod query;
 mod snapshot;
+mod sync;
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -27,6 +28,7 @@ pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use query::{ContactView, Filter, RawRef};
 pub use snapshot::Backup;
+pub use sync::{BoundCollection, SyncItem, SyncWrite};
 
 /// Name of the database file inside the data directory.
 pub const DB_FILE: &str = "holdfast.db";
@@ -114,6 +116,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE items_fts USING fts5(
         body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
     );
+    "#,
+    // 2: sync state (DESIGN.md §3): per item the server's href and etag, the local rev last
+    // confirmed there, and the text both sides agreed on (the base of three-way merges); per
+    // collection what the server calls it.
+    r#"
+    CREATE TABLE sync_state (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        href TEXT NOT NULL,
+        etag TEXT,
+        synced_rev INTEGER NOT NULL,
+        base BLOB NOT NULL,
+        UNIQUE (collection_id, href)
+    );
+    ALTER TABLE collections ADD COLUMN remote_kind TEXT;
+    ALTER TABLE collections ADD COLUMN synced_at TEXT;
     "#,
 ];
 

@@ -10,6 +10,8 @@
 //! Knows nothing of the store: it moves bytes and etags. Passwords are held here only, never put
 //! into an error message or a log line.
 
+mod homes;
+
 use std::time::Duration;
 
 /// What kind of collection a server offers.
@@ -114,7 +116,9 @@ pub enum DavError {
     #[error("{url}: server unreachable: {reason}")]
     Unreachable { url: String, reason: String },
     /// 401/403 on a request that needs the account.
-    #[error("{url}: authentication failed (HTTP {status}); check the account's username and password")]
+    #[error(
+        "{url}: authentication failed (HTTP {status}); check the account's username and password"
+    )]
     Auth { url: String, status: u16 },
     /// 412 on a conditional write: someone else changed (or created) the resource.
     #[error("{url}: the server's copy changed since we last saw it (HTTP 412)")]
@@ -132,7 +136,11 @@ pub enum DavError {
     Protocol { url: String, reason: String },
     /// Any other HTTP status.
     #[error("{url}: HTTP {status} {reason}")]
-    Status { url: String, status: u16, reason: String },
+    Status {
+        url: String,
+        status: u16,
+        reason: String,
+    },
 }
 
 impl DavError {
