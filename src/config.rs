@@ -38,6 +38,7 @@ struct RawSync {
     guard_fraction: Option<f64>,
     guard_min: Option<u64>,
     keep_backups: Option<usize>,
+    timeout_secs: Option<u64>,
 }
 
 /// Where a password comes from. The value itself is only read when sync needs it.
@@ -75,6 +76,8 @@ pub struct SyncSettings {
     pub guard_fraction: f64,
     pub guard_min: u64,
     pub keep_backups: usize,
+    /// Seconds before a silent server counts as unreachable.
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +159,11 @@ impl Config {
             guard_fraction: u.guard_fraction.or(d.guard_fraction).unwrap_or(0.2),
             guard_min: u.guard_min.or(d.guard_min).unwrap_or(5),
             keep_backups: u.keep_backups.or(d.keep_backups).unwrap_or(10),
+            timeout_secs: u.timeout_secs.or(d.timeout_secs).unwrap_or(30),
         };
+        if sync.timeout_secs == 0 {
+            return Err(err("sync.timeout_secs", "must be at least 1"));
+        }
         if !(0.0..=1.0).contains(&sync.guard_fraction) {
             return Err(err("sync.guard_fraction", "must be between 0 and 1"));
         }
@@ -254,7 +261,8 @@ mod tests {
                 interval_secs: 300,
                 guard_fraction: 0.2,
                 guard_min: 5,
-                keep_backups: 10
+                keep_backups: 10,
+                timeout_secs: 30
             }
         );
     }

@@ -37,6 +37,12 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Upload every live local item the server lacks (after the deletion guard held a sync)
+    RestoreRemote {
+        /// Only this account
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+    },
     /// Import .vcf / .ics files, merging by UID
     Import {
         #[arg(required = true, value_name = "FILE")]

@@ -9,6 +9,7 @@ mod import;
 mod items;
 mod list;
 mod maintenance;
+mod sync;
 mod table;
 
 use std::process::ExitCode;
@@ -111,10 +112,13 @@ pub fn run(args: Args) -> ExitCode {
 
 fn dispatch(args: Args) -> Outcome {
     if args.sync {
-        return Err(usage(
-            "--sync is not available in this build yet: CalDAV/CardDAV sync is being built (issue 3). \
-             Your data is local and safe in the meantime.",
-        ));
+        let ctx = context(&args)?;
+        return sync::run(
+            &ctx,
+            args.account.as_deref(),
+            args.accept_remote_deletions,
+            false,
+        );
     }
     let mut ctx = context(&args)?;
     let Some(cmd) = args.command else {
@@ -157,6 +161,7 @@ fn dispatch(args: Args) -> Outcome {
         Command::Backup => maintenance::backup(&ctx),
         Command::RestoreBackup { file } => maintenance::restore(&mut ctx, file.as_deref()),
         Command::Doctor { deep, repair } => maintenance::doctor(&mut ctx, deep, repair),
+        Command::RestoreRemote { account } => sync::run(&ctx, account.as_deref(), false, true),
     }
 }
 

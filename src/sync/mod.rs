@@ -1,5 +1,11 @@
 //! Sync with CalDAV/CardDAV servers (DESIGN.md §4–§5).
+//!
+//! - `dav/`     the HTTP client: discovery, listing, sync-collection, multiget, conditional writes.
+//! - `plan`     pure decisions: what to fetch, push, delete or trash; how a fetched item lands.
+//! - `engine`   runs a plan against a server and the store; the deletion guard; restore-remote.
+//! - `worker`   the thread the TUI and `--sync` talk to over channels.
 
 pub mod dav;
 pub mod engine;
 pub mod plan;
+pub mod worker;

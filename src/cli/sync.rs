@@ -1,0 +1,304 @@
+//! `holdfast --sync` and `holdfast restore-remote`: resolve each account's password, run the
+//! sync worker, show progress (a bar on a terminal only), print a summary or one JSON document,
+//! and pick the exit code of DESIGN.md §6.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{exit, usage, Context, Failure, Outcome};
+use crate::config::{Account, PasswordSource};
+use crate::sync::dav::Options;
+use crate::sync::engine::{AccountReport, Settings};
+use crate::sync::worker::{AccountSetup, SyncEvent, SyncHandle};
+
+/// Runs `--sync` (or `restore-remote` when `restore`).
+pub fn run(
+    ctx: &Context,
+    account: Option<&str>,
+    accept_remote_deletions: bool,
+    restore: bool,
+) -> Outcome {
+    let accounts: Vec<&Account> = ctx
+        .config
+        .accounts
+        .iter()
+        .filter(|a| account.is_none_or(|n| a.name == n))
+        .collect();
+    if accounts.is_empty() {
+        let msg = match account {
+            Some(n) => format!(
+                "no account named {n:?} in {} (accounts: {})",
+                ctx.config.path.display(),
+                ctx.config
+                    .accounts
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!(
+                "no [[account]] in {}; add one to sync (see README: “Sync with your server”)",
+                ctx.config.path.display()
+            ),
+        };
+        if ctx.json {
+            super::emit(&format!(
+                "{}\n",
+                json!({"accounts": [], "exit": exit::USAGE, "error": msg})
+            ));
+        }
+        return Err(usage(msg));
+    }
+    let mut setups = Vec::new();
+    for a in &accounts {
+        setups.push(AccountSetup {
+            name: a.name.clone(),
+            url: a.url.clone(),
+            username: a.username.clone(),
+            password: password(a)?,
+        });
+        if a.url.starts_with("http://") && !is_loopback(&a.url) {
+            eprintln!(
+                "holdfast: warning: account {:?} uses plain http to a remote host; the password \
+                 and your data cross the network unencrypted",
+                a.name
+            );
+        }
+    }
+    let s = &ctx.config.sync;
+    let settings = Settings {
+        guard_fraction: s.guard_fraction,
+        guard_min: s.guard_min,
+        keep_backups: s.keep_backups,
+        accept_remote_deletions,
+    };
+    let options = Options {
+        timeout: Duration::from_secs(s.timeout_secs),
+        ..Options::default()
+    };
+    let handle = SyncHandle::spawn(
+        ctx.store.data_dir().to_path_buf(),
+        setups,
+        settings,
+        options,
+        None,
+    );
+    if restore {
+        handle.restore_remote();
+    } else {
+        handle.sync_now();
+    }
+    let bar = Bar::new(!ctx.json && std::io::stderr().is_terminal());
+    let mut reports: Vec<AccountReport> = Vec::new();
+    loop {
+        match handle.events().recv() {
+            Ok(SyncEvent::Started { account }) => bar.message(&account),
+            Ok(SyncEvent::Progress(p)) => bar.progress(&p.account, &p.collection, p.done, p.total),
+            Ok(SyncEvent::AccountDone(r)) => reports.push(r),
+            Ok(SyncEvent::Finished) => break,
+            Ok(SyncEvent::Failed(e)) => {
+                bar.finish();
+                handle.stop();
+                return Err(Failure::from(anyhow::anyhow!(e)));
+            }
+            Err(_) => break,
+        }
+    }
+    bar.finish();
+    handle.stop();
+    let code = exit_code(&reports);
+    if ctx.json {
+        super::emit(&format!("{}\n", json!({"accounts": reports, "exit": code})));
+    } else {
+        print_summary(&reports, restore);
+    }
+    for r in &reports {
+        for c in &r.collections {
+            if let Some(g) = &c.guard {
+                eprintln!(
+                    "holdfast: {}/{}: held back {} deletion(s): {}. Nothing local was removed.\n  \
+                     If the server is right: holdfast --sync --accept-remote-deletions --account {} \
+                     (they go to the trash; `holdfast undelete UID` brings one back)\n  \
+                     If the server lost them: holdfast restore-remote --account {} \
+                     (uploads your copies back)",
+                    r.account, c.collection, g.held_back, g.reason, r.account, r.account
+                );
+            }
+            for e in &c.errors {
+                eprintln!("holdfast: {}/{}: {e}", r.account, c.collection);
+            }
+        }
+        if let Some(e) = &r.error {
+            eprintln!("holdfast: {}: {e}", r.account);
+            if r.unreachable {
+                eprintln!("  local data is untouched; the next sync picks up from here");
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// 5 if a server was unreachable, else 4 if the guard held deletions, else 3 if anything else
+/// went wrong (item errors, a failed request), else 0.
+fn exit_code(reports: &[AccountReport]) -> u8 {
+    if reports.iter().any(|r| r.unreachable) {
+        exit::UNREACHABLE
+    } else if reports.iter().any(|r| r.guard_tripped()) {
+        exit::GUARD
+    } else if reports.iter().any(|r| r.error.is_some() || r.item_errors()) {
+        exit::ITEM_ERRORS
+    } else {
+        exit::OK
+    }
+}
+
+fn print_summary(reports: &[AccountReport], restore: bool) {
+    let mut rows = Vec::new();
+    for r in reports {
+        for c in &r.collections {
+            rows.push(vec![
+                r.account.clone(),
+                c.collection.clone(),
+                c.pulled.to_string(),
+                c.pushed.to_string(),
+                c.moved_to_trash.to_string(),
+                c.deleted_remote.to_string(),
+                c.conflicts.to_string(),
+                c.errors.len().to_string(),
+                match &c.guard {
+                    Some(g) => format!("held {}", g.held_back),
+                    None => "ok".into(),
+                },
+            ]);
+        }
+    }
+    if !rows.is_empty() {
+        super::table::print(
+            &[
+                "ACCOUNT",
+                "COLLECTION",
+                "PULLED",
+                if restore { "RESTORED" } else { "PUSHED" },
+                "TO TRASH",
+                "DELETED THERE",
+                "CONFLICTS",
+                "ERRORS",
+                "GUARD",
+            ],
+            &rows,
+        );
+    }
+    let total = |f: fn(&crate::sync::engine::CollectionReport) -> usize| -> usize {
+        reports
+            .iter()
+            .flat_map(|r| &r.collections)
+            .map(f)
+            .sum::<usize>()
+    };
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    super::emit(&format!(
+        "{} {} account(s): {} pulled, {} pushed, {} to trash, {} conflicts{}\n",
+        if restore { "restore-remote:" } else { "sync:" },
+        reports.len(),
+        total(|c| c.pulled),
+        total(|c| c.pushed),
+        total(|c| c.moved_to_trash),
+        total(|c| c.conflicts),
+        if failed > 0 {
+            format!(", {failed} account(s) failed")
+        } else {
+            String::new()
+        }
+    ));
+}
+
+/// The account's password, from its command, variable or the file. The value is never printed:
+/// errors name the account and the source only.
+fn password(a: &Account) -> Result<Option<String>, Failure> {
+    match &a.password {
+        PasswordSource::None => Ok(None),
+        PasswordSource::Inline(p) => Ok(Some(p.clone())),
+        PasswordSource::Env(var) => std::env::var(var).map(Some).map_err(|_| {
+            usage(format!(
+                "account {:?}: password_env names {var}, which is not set",
+                a.name
+            ))
+        }),
+        PasswordSource::Command(cmd) => {
+            let program = cmd.first().map(String::as_str).unwrap_or_default();
+            let out = std::process::Command::new(program)
+                .args(&cmd[1..])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .map_err(|e| {
+                    usage(format!(
+                        "account {:?}: password_command {program:?} could not run: {e}",
+                        a.name
+                    ))
+                })?;
+            if !out.status.success() {
+                return Err(usage(format!(
+                    "account {:?}: password_command {program:?} failed ({})",
+                    a.name, out.status
+                )));
+            }
+            let text = String::from_utf8_lossy(&out.stdout);
+            // `pass` prints the password on the first line and notes after it.
+            let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+            Ok(Some(first.to_string()))
+        }
+    }
+}
+
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or("");
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+}
+
+/// An indicatif bar on stderr when it is a terminal; nothing otherwise.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(tty: bool) -> Bar {
+        if !tty {
+            return Bar(None);
+        }
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {prefix} {msg} [{bar:30}] {pos}/{len}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.enable_steady_tick(Duration::from_millis(120));
+        Bar(Some(pb))
+    }
+
+    fn message(&self, account: &str) {
+        if let Some(pb) = &self.0 {
+            pb.set_prefix(account.to_string());
+            pb.set_message("connecting");
+        }
+    }
+
+    fn progress(&self, account: &str, collection: &str, done: usize, total: usize) {
+        if let Some(pb) = &self.0 {
+            pb.set_prefix(account.to_string());
+            pb.set_message(collection.to_string());
+            pb.set_length(total as u64);
+            pb.set_position(done as u64);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}

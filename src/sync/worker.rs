@@ -1,0 +1,183 @@
+//! The sync worker (DESIGN.md §2, I8): one thread that owns the HTTP clients and its own
+//! database connection. The TUI and `--sync` talk to it over channels: `SyncRequest` in,
+//! `SyncEvent` out. Nothing on the caller's side ever waits on the network.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::dav::{Client, Options};
+use super::engine::{restore_remote, sync_account, AccountReport, Progress, Settings};
+use crate::store::Store;
+
+/// One account, with its password already resolved by the caller (the worker never runs
+/// commands or reads the config).
+#[derive(Clone)]
+pub struct AccountSetup {
+    pub name: String,
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for AccountSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountSetup")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
+}
+
+/// What the worker is asked to do.
+#[derive(Debug, Clone)]
+pub enum SyncRequest {
+    /// Sync every account now.
+    Now,
+    /// Upload every live local item the server lacks (`holdfast restore-remote`).
+    RestoreRemote,
+    /// Finish the current step and end the thread.
+    Stop,
+}
+
+/// What the worker reports.
+#[derive(Debug, Clone)]
+pub enum SyncEvent {
+    Started {
+        account: String,
+    },
+    Progress(Progress),
+    /// One account done (successfully or not: see the report).
+    AccountDone(AccountReport),
+    /// A whole round (every account) done.
+    Finished,
+    /// The worker could not even start (the database could not be opened …).
+    Failed(String),
+}
+
+/// Handle to a running worker.
+pub struct SyncHandle {
+    requests: Sender<SyncRequest>,
+    events: Receiver<SyncEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Starts the worker on its own thread with its own connection to the database in
+    /// `data_dir`. With `interval`, it also syncs on its own every `interval`.
+    pub fn spawn(
+        data_dir: PathBuf,
+        accounts: Vec<AccountSetup>,
+        settings: Settings,
+        options: Options,
+        interval: Option<Duration>,
+    ) -> SyncHandle {
+        let (req_tx, req_rx) = channel::<SyncRequest>();
+        let (ev_tx, ev_rx) = channel::<SyncEvent>();
+        let thread = std::thread::Builder::new()
+            .name("holdfast-sync".into())
+            .spawn(move || {
+                worker(
+                    data_dir, accounts, settings, options, interval, req_rx, ev_tx,
+                )
+            })
+            .ok();
+        SyncHandle {
+            requests: req_tx,
+            events: ev_rx,
+            thread,
+        }
+    }
+
+    /// Asks for a sync now; returns at once.
+    pub fn sync_now(&self) {
+        let _ = self.requests.send(SyncRequest::Now);
+    }
+
+    /// Asks for `restore-remote`; returns at once.
+    pub fn restore_remote(&self) {
+        let _ = self.requests.send(SyncRequest::RestoreRemote);
+    }
+
+    /// The events, to poll (`try_recv`) or wait on.
+    pub fn events(&self) -> &Receiver<SyncEvent> {
+        &self.events
+    }
+
+    /// Asks the worker to stop and waits for the thread to end.
+    pub fn stop(mut self) {
+        let _ = self.requests.send(SyncRequest::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn worker(
+    data_dir: PathBuf,
+    accounts: Vec<AccountSetup>,
+    settings: Settings,
+    options: Options,
+    interval: Option<Duration>,
+    requests: Receiver<SyncRequest>,
+    events: Sender<SyncEvent>,
+) {
+    let mut store = match Store::open(&data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = events.send(SyncEvent::Failed(e.to_string()));
+            return;
+        }
+    };
+    loop {
+        let request = match interval {
+            Some(every) => match requests.recv_timeout(every) {
+                Ok(r) => r,
+                Err(RecvTimeoutError::Timeout) => SyncRequest::Now,
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+            None => match requests.recv() {
+                Ok(r) => r,
+                Err(_) => return,
+            },
+        };
+        let restore = match request {
+            SyncRequest::Stop => return,
+            SyncRequest::Now => false,
+            SyncRequest::RestoreRemote => true,
+        };
+        for a in &accounts {
+            let _ = events.send(SyncEvent::Started {
+                account: a.name.clone(),
+            });
+            let report = match Client::new(
+                &a.url,
+                a.username.as_deref(),
+                a.password.clone(),
+                options.clone(),
+            ) {
+                Ok(client) => {
+                    let mut progress = |p: Progress| {
+                        let _ = events.send(SyncEvent::Progress(p));
+                    };
+                    if restore {
+                        restore_remote(&mut store, &client, &a.name, &mut progress)
+                    } else {
+                        sync_account(&mut store, &client, &a.name, &settings, &mut progress)
+                    }
+                }
+                Err(e) => AccountReport {
+                    account: a.name.clone(),
+                    unreachable: e.is_unreachable(),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                },
+            };
+            let _ = events.send(SyncEvent::AccountDone(report));
+        }
+        let _ = events.send(SyncEvent::Finished);
+    }
+}
