@@ -473,6 +473,10 @@ fn sync_collection(
         .collect();
     let rk = bound.remote_kind.as_str();
     let mut uploads: Vec<Upload> = Vec::new();
+    // New local items, uploaded after the pulls: one that meets a server item with its UID on
+    // the way is bound to it there instead.
+    let mut creates: Vec<Upload> = Vec::new();
+    let mut met: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut deletes: Vec<(i64, String, Option<String>)> = Vec::new();
     let mut forget: Vec<SyncWrite> = Vec::new();
     let mut trash: Vec<SyncWrite> = Vec::new();
@@ -498,7 +502,7 @@ fn sync_collection(
                     ));
                     continue;
                 }
-                uploads.push(Upload {
+                creates.push(Upload {
                     item,
                     href: new_href(&r.href, &i.uid, i.kind),
                     pre: Precondition::Create,
@@ -514,7 +518,7 @@ fn sync_collection(
             Action::Forget { item } => forget.push(SyncWrite::Forget { item_id: item }),
         }
     }
-    let total = fetch.len() + uploads.len() + deletes.len() + trash.len();
+    let total = fetch.len() + uploads.len() + creates.len() + deletes.len() + trash.len();
     let mut done = 0;
     let mut tick = |done: usize| {
         progress(Progress {
@@ -562,6 +566,7 @@ fn sync_collection(
                 &f.body,
             );
             let id = local_item.map(|i| i.id);
+            met.extend(id);
             match res {
                 Resolution::Pull { undelete, conflict } => {
                     if id.is_some() {
@@ -671,6 +676,7 @@ fn sync_collection(
     if !forget.is_empty() {
         store.apply_sync(bound.id, forget, None)?;
     }
+    uploads.extend(creates.into_iter().filter(|u| !met.contains(&u.item)));
     // 3. Push: uploads, then deletions. The server's answer is recorded in batches; an upload
     // done but not recorded (a crash) is recognised next time by its text.
     let mut confirms: Vec<SyncWrite> = Vec::new();

@@ -36,7 +36,7 @@ impl Home {
         self.data().join("holdfast.db")
     }
 
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .env("HOLDFAST_DATA_DIR", self.data())
