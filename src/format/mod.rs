@@ -7,6 +7,7 @@
 pub mod edit;
 pub mod ical;
 pub mod lines;
+pub mod merge;
 pub mod occur;
 pub mod recur;
 pub mod split;
