@@ -607,15 +607,19 @@ impl<'a> Merger<'a> {
         let at = match (li.last(), ri.first()) {
             (Some(&last), _) => last + 1,
             (None, Some(&first)) => {
-                let known: HashMap<&[u8], usize> =
-                    l.props.iter().rev().map(|&i| (local.line(i), i)).collect();
+                // After the last local line of the nearest key remote has before it.
+                let known: HashMap<String, usize> = l
+                    .props
+                    .iter()
+                    .filter_map(|&i| Some((key(local.lines.get(i)?), i)))
+                    .collect();
                 let upto = r.props.iter().position(|&j| j == first).unwrap_or(0);
                 r.props
                     .get(..upto)
                     .unwrap_or_default()
                     .iter()
                     .rev()
-                    .find_map(|&j| known.get(remote.line(j)))
+                    .find_map(|&j| known.get(&key(remote.lines.get(j)?)))
                     .map_or(l.begin + 1, |&i| i + 1)
             }
             (None, None) => l.begin + 1,
