@@ -416,6 +416,16 @@ proptest! {
     }
 
     #[test]
+    fn unchanged_side_in_other_line_endings_gives_the_changed_side(base in values(), other in values()) {
+        // The unchanged side differs from base only in bytes (LF), so the merge does the work.
+        let (b, x) = (gen_card(&base), gen_card(&other));
+        let lf = b.replace("\r\n", "\n");
+        prop_assume!(x != b);
+        prop_assert_eq!(merge(Some(b.as_bytes()), x.as_bytes(), lf.as_bytes()), Merged::Clean(x.clone().into_bytes()));
+        prop_assert_eq!(merge(Some(b.as_bytes()), lf.as_bytes(), x.as_bytes()), Merged::Clean(x.into_bytes()));
+    }
+
+    #[test]
     fn edits_to_different_properties_combine(a in "[a-z ]{1,100}", b in "[1-9][0-9]{0,19}") {
         let base = card("FN:Ann\r\nNOTE:n\r\nTEL:0\r\n");
         let local = card(&format!("FN:Ann\r\nNOTE:{a}\r\nTEL:0\r\n"));
