@@ -289,6 +289,7 @@ impl Client {
             return Err(self.sync_error(url, &reply));
         }
         let ms = self.multistatus(&reply)?;
+        self.check_not_gone(&reply, &ms)?;
         let mut out = Vec::new();
         let mut truncated = false;
         for response in &ms.responses {
@@ -323,10 +324,9 @@ impl Client {
         let error = xml::parse(&reply.body).ok();
         let names = |p: &str| multistatus::has_precondition(error.as_ref(), p);
         match status {
-            400 | 501 => DavError::TokenRejected {
-                url: url.to_string(),
-            },
-            403 | 409 | 415
+            // Xandikos answers 412 and Radicale 403 for an unknown token; RFC 6578 says 403
+            // or 409. Whatever the status, the precondition names the case.
+            400..=499
                 if names("valid-sync-token")
                     || names("supported-report")
                     || names("sync-collection") =>
@@ -335,6 +335,9 @@ impl Client {
                     url: url.to_string(),
                 }
             }
+            400 | 501 => DavError::TokenRejected {
+                url: url.to_string(),
+            },
             _ => status_error(url, reply),
         }
     }
@@ -613,7 +616,25 @@ impl Client {
             return Err(expect_207(url, &reply));
         }
         let ms = self.multistatus(&reply)?;
+        self.check_not_gone(&reply, &ms)?;
         Ok((reply, ms))
+    }
+
+    /// A 207 whose response for the request-URI itself says 404/410 (Xandikos does this for a
+    /// missing collection) is NotFound, never an empty collection (I3 relies on the difference).
+    fn check_not_gone(&self, reply: &Reply, ms: &Multistatus) -> Result<()> {
+        for response in &ms.responses {
+            if let Some(status @ (404 | 410)) = response.status {
+                let (target, _) = self.response_url(reply, response)?;
+                if same_path(&target, &reply.url) {
+                    return Err(DavError::NotFound {
+                        url: reply.url.to_string(),
+                        status,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn report(&self, url: &Url, depth: Option<&str>, body: &str) -> Result<Reply> {
