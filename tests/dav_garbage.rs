@@ -705,3 +705,94 @@ fn credentials_in_the_url_never_show() {
     assert!(!error.to_string().contains(PASSWORD), "{error}");
     assert!(!format!("{error:?}").contains(PASSWORD), "{error:?}");
 }
+
+#[test]
+fn discovery_through_well_known_principal_and_home_sets() {
+    let principal = r#"<multistatus xmlns="DAV:"><response><href>/dav/</href><propstat><prop><current-user-principal><href>/dav/principals/alice/</href></current-user-principal></prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"#;
+    let homes = r#"<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:k="urn:ietf:params:xml:ns:carddav"><d:response><d:href>/dav/principals/alice/</d:href><d:propstat><d:prop>
+<c:calendar-home-set><d:href>http://127.0.0.1:PORT/dav/cal/alice/</d:href></c:calendar-home-set>
+<k:addressbook-home-set><d:href>/dav/card/alice/</d:href></k:addressbook-home-set>
+</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+    let calendars = r##"<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/" xmlns:I="http://apple.com/ns/ical/">
+<response><href>/dav/cal/alice/</href><propstat><prop><resourcetype><collection/></resourcetype></prop><status>HTTP/1.1 200 OK</status></propstat></response>
+<response><href>/dav/cal/alice/work/</href><propstat><prop><resourcetype><collection/><C:calendar/></resourcetype><displayname>Work &amp; Life</displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/><C:comp name="vtodo"/></C:supported-calendar-component-set><I:calendar-color>#FF8800FF</I:calendar-color><CS:getctag>ctag-7</CS:getctag><sync-token>http://example.org/sync/7</sync-token></prop><status>HTTP/1.1 200 OK</status></propstat><propstat><prop><getetag/></prop><status>HTTP/1.1 404 Not Found</status></propstat></response>
+<response><href>/dav/cal/alice/inbox/</href><propstat><prop><resourcetype><collection/><C:schedule-inbox/></resourcetype></prop><status>HTTP/1.1 200 OK</status></propstat></response>
+<response><href>/dav/cal/alice/files/</href><propstat><prop><resourcetype><collection/></resourcetype></prop><status>HTTP/1.1 200 OK</status></propstat></response>
+</multistatus>"##;
+    let books = r#"<multistatus xmlns="DAV:"><response><href>/dav/card/alice/friends/</href><propstat><prop><resourcetype><collection/><addressbook xmlns="urn:ietf:params:xml:ns:carddav"/></resourcetype><displayname>Friends</displayname></prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"#;
+    let server = Scripted::start_with(|port| {
+        vec![
+            response("404 Not Found", &[], ""),
+            response("301 Moved Permanently", &["Location: /dav/"], ""),
+            multistatus(principal),
+            response("404 Not Found", &[], ""),
+            multistatus(&homes.replace("PORT", &port.to_string())),
+            multistatus(calendars),
+            multistatus(books),
+        ]
+    });
+    let client = server.client(quick());
+    let found = client.discover().expect("discover");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let work = &found[0];
+    assert_eq!(work.href, "/dav/cal/alice/work/");
+    assert_eq!(
+        work.kind,
+        CollectionKind::Calendar {
+            components: vec!["VEVENT".into(), "VTODO".into()]
+        }
+    );
+    assert_eq!(work.displayname.as_deref(), Some("Work & Life"));
+    assert_eq!(work.color.as_deref(), Some("#FF8800FF"));
+    assert_eq!(work.ctag.as_deref(), Some("ctag-7"));
+    assert_eq!(
+        work.sync_token.as_deref(),
+        Some("http://example.org/sync/7")
+    );
+    assert_eq!(found[1].href, "/dav/card/alice/friends/");
+    assert_eq!(found[1].kind, CollectionKind::Addressbook);
+    assert_eq!(found[1].displayname.as_deref(), Some("Friends"));
+    let trail: Vec<(String, String)> = server
+        .seen()
+        .into_iter()
+        .map(|s| (s.method, s.path))
+        .collect();
+    let expected = [
+        "/",
+        "/.well-known/caldav",
+        "/dav/",
+        "/.well-known/carddav",
+        "/dav/principals/alice/",
+        "/dav/cal/alice/",
+        "/dav/card/alice/",
+    ];
+    assert_eq!(
+        trail,
+        expected
+            .iter()
+            .map(|p| ("PROPFIND".to_string(), p.to_string()))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn plain_http_to_another_machine_warns_and_debug_hides_the_password() {
+    let remote = Client::new(
+        "http://dav.example.org/",
+        Some("alice"),
+        Some(PASSWORD.into()),
+        quick(),
+    )
+    .expect("client");
+    assert!(remote.insecure_warning().is_some());
+    assert!(!format!("{remote:?}").contains(PASSWORD));
+    for local in [
+        "http://127.0.0.1:5232/",
+        "http://localhost/",
+        "http://[::1]/",
+        "https://dav.example.org/",
+    ] {
+        let client = Client::new(local, None, None, quick()).expect("client");
+        assert_eq!(client.insecure_warning(), None, "{local}");
+    }
+}

@@ -107,6 +107,10 @@ impl Http {
         &self.base
     }
 
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
     pub fn options(&self) -> &Options {
         &self.options
     }

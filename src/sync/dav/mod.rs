@@ -199,7 +199,7 @@ impl Client {
         let (reply, ms) = self.propfind(&url, "0", multistatus::COLLECTION_PROPFIND)?;
         for response in &ms.responses {
             let (target, _) = self.response_url(&reply, response)?;
-            if !same_path(&target, &url) {
+            if !same_path(&target, &reply.url) {
                 continue;
             }
             if let Some(status @ (404 | 410)) = response.status {
@@ -294,7 +294,7 @@ impl Client {
         let mut truncated = false;
         for response in &ms.responses {
             let (target, href) = self.response_url(&reply, response)?;
-            if same_path(&target, url) {
+            if same_path(&target, &reply.url) {
                 if response.status == Some(507) {
                     truncated = true;
                 }
@@ -355,7 +355,7 @@ impl Client {
         let mut members = Vec::new();
         for response in &ms.responses {
             let (target, href) = self.response_url(&reply, response)?;
-            if same_path(&target, &url) || multistatus::is_collection(response) {
+            if same_path(&target, &reply.url) || multistatus::is_collection(response) {
                 continue;
             }
             if response.status.is_some_and(|s| !(200..300).contains(&s)) {
@@ -591,6 +591,27 @@ impl Client {
         self.http.requests()
     }
 
+    /// A warning to show when the account speaks plain HTTP to a host that is not this machine
+    /// (I10): the password and every item cross the network readable.
+    pub fn insecure_warning(&self) -> Option<String> {
+        let base = self.http.base();
+        if base.scheme() != "http" {
+            return None;
+        }
+        let host = base.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (!loopback).then(|| {
+            format!(
+                "{base}: plain HTTP to another machine; the password and your data travel \
+                 unencrypted (use https)"
+            )
+        })
+    }
+
     // ---- helpers shared with discovery ----
 
     /// `href` (path or URL) resolved against the base URL, on the account's origin.
@@ -695,6 +716,17 @@ impl Client {
             ctag: multistatus::ctag(response),
             sync_token: multistatus::sync_token(response),
         })
+    }
+}
+
+impl std::fmt::Debug for Client {
+    /// Base URL and username only: the password never appears, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.http.base().as_str())
+            .field("username", &self.http.username())
+            .field("requests", &self.http.requests())
+            .finish_non_exhaustive()
     }
 }
 
