@@ -261,7 +261,7 @@ impl Http {
                 url: url.to_string(),
                 reason: chain(&e),
             };
-            if e.is_connect() && !e.is_timeout() {
+            if e.is_connect() {
                 Failure::Connect(error)
             } else if e.is_builder() || e.is_redirect() {
                 Failure::Final(DavError::Protocol {

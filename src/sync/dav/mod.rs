@@ -9,19 +9,25 @@
 //!
 //! Knows nothing of the store: it moves bytes and etags. Passwords are held here only, never put
 //! into an error message or a log line.
+//!
+//! Layout: this file has the public types and the `Client` methods for discovery, one
+//! collection and GET; `delta` sync-collection and the etag listing; `multiget`; `write` PUT,
+//! DELETE and collection create/delete; `discover` the discovery walk; `http` the transport
+//! (auth, redirects, retries, origin rule, size cap); `multistatus` and `xml` the parsing.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
 
 use self::http::{Http, Reply, Retry};
 use self::multistatus::Multistatus;
-use self::xml::{escape, CALDAV, CARDDAV, DAV};
 
+mod delta;
 mod discover;
 mod http;
+mod multiget;
 mod multistatus;
+mod write;
 mod xml;
 
 /// What kind of collection a server offers.
@@ -167,10 +173,6 @@ pub struct Client {
     http: Http,
 }
 
-/// sync-collection rounds followed after 507 before giving up: a server that keeps saying
-/// "more" forever is broken, and the caller can fall back to a listing.
-const MAX_SYNC_ROUNDS: usize = 10_000;
-
 impl Client {
     /// A client for `base_url` (http or https). `password` is used for Basic auth with
     /// `username`.
@@ -222,237 +224,6 @@ impl Client {
         })
     }
 
-    /// RFC 6578 sync-collection from `token` (None = initial), following 507 truncation until
-    /// complete. `TokenRejected` when the server refuses the token or does not support it.
-    pub fn sync_collection(&self, href: &str, token: Option<&str>) -> Result<Delta> {
-        let url = self.url(href)?;
-        // Later rounds override earlier ones: true = changed (with etag), false = removed.
-        let mut state: BTreeMap<String, Option<String>> = BTreeMap::new();
-        let mut token = token.map(str::to_string);
-        for _ in 0..MAX_SYNC_ROUNDS {
-            let (ms, truncated, target) = self.sync_round(&url, token.as_deref())?;
-            for (href, etag) in ms {
-                state.insert(href, etag);
-            }
-            let new_token = target.ok_or_else(|| DavError::Protocol {
-                url: url.to_string(),
-                reason: "sync-collection answer without a sync-token".into(),
-            })?;
-            if truncated {
-                if token.as_deref() == Some(new_token.as_str()) {
-                    return Err(DavError::Protocol {
-                        url: url.to_string(),
-                        reason:
-                            "server reported more results (507) but did not advance the sync-token"
-                                .into(),
-                    });
-                }
-                token = Some(new_token);
-                continue;
-            }
-            let mut delta = Delta {
-                token: new_token,
-                ..Delta::default()
-            };
-            for (href, etag) in state {
-                match etag {
-                    Some(etag) => delta.changed.push(Member { href, etag }),
-                    None => delta.removed.push(href),
-                }
-            }
-            return Ok(delta);
-        }
-        Err(DavError::Protocol {
-            url: url.to_string(),
-            reason: format!("sync-collection still truncated after {MAX_SYNC_ROUNDS} rounds"),
-        })
-    }
-
-    /// One sync-collection request: (href → Some(etag) | None for removed, truncated?, token).
-    #[allow(clippy::type_complexity)]
-    fn sync_round(
-        &self,
-        url: &Url,
-        token: Option<&str>,
-    ) -> Result<(Vec<(String, Option<String>)>, bool, Option<String>)> {
-        let body = format!(
-            concat!(
-                r#"<?xml version="1.0" encoding="utf-8"?>"#,
-                r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{}</d:sync-token>"#,
-                r#"<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>"#,
-                r#"</d:sync-collection>"#
-            ),
-            escape(token.unwrap_or(""))
-        );
-        let reply = self.report(url, None, &body)?;
-        if reply.status.as_u16() != 207 {
-            return Err(self.sync_error(url, &reply));
-        }
-        let ms = self.multistatus(&reply)?;
-        self.check_not_gone(&reply, &ms)?;
-        let mut out = Vec::new();
-        let mut truncated = false;
-        for response in &ms.responses {
-            let (target, href) = self.response_url(&reply, response)?;
-            if same_path(&target, &reply.url) {
-                if response.status == Some(507) {
-                    truncated = true;
-                }
-                continue;
-            }
-            match response.status {
-                Some(404 | 410) => out.push((href, None)),
-                Some(status) if !(200..300).contains(&status) => {}
-                _ => {
-                    if multistatus::is_collection(response) {
-                        continue;
-                    }
-                    if let Some(etag) = response.prop(DAV, "getetag") {
-                        out.push((href, Some(etag.text().trim().to_string())));
-                    } else if response.prop_status(DAV, "getetag") == Some(404) {
-                        // RFC 6578 lets a removed member carry its 404 inside the propstat.
-                        out.push((href, None));
-                    }
-                }
-            }
-        }
-        Ok((out, truncated, ms.sync_token))
-    }
-
-    fn sync_error(&self, url: &Url, reply: &Reply) -> DavError {
-        let status = reply.status.as_u16();
-        let error = xml::parse(&reply.body).ok();
-        let names = |p: &str| multistatus::has_precondition(error.as_ref(), p);
-        match status {
-            // Xandikos answers 412 and Radicale 403 for an unknown token; RFC 6578 says 403
-            // or 409. Whatever the status, the precondition names the case.
-            400..=499
-                if names("valid-sync-token")
-                    || names("supported-report")
-                    || names("sync-collection") =>
-            {
-                DavError::TokenRejected {
-                    url: url.to_string(),
-                }
-            }
-            400 | 501 => DavError::TokenRejected {
-                url: url.to_string(),
-            },
-            _ => status_error(url, reply),
-        }
-    }
-
-    /// Every member with its etag (PROPFIND Depth 1 getetag), sub-collections left out.
-    /// A member the server gives no etag for is listed with an empty etag.
-    pub fn list(&self, href: &str) -> Result<Vec<Member>> {
-        let url = self.url(href)?;
-        let body = concat!(
-            r#"<?xml version="1.0" encoding="utf-8"?>"#,
-            r#"<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getetag/></d:prop>"#,
-            r#"</d:propfind>"#
-        );
-        let (reply, ms) = self.propfind(&url, "1", body)?;
-        let mut members = Vec::new();
-        for response in &ms.responses {
-            let (target, href) = self.response_url(&reply, response)?;
-            if same_path(&target, &reply.url) || multistatus::is_collection(response) {
-                continue;
-            }
-            if response.status.is_some_and(|s| !(200..300).contains(&s)) {
-                continue;
-            }
-            let etag = response
-                .prop(DAV, "getetag")
-                .map(|e| e.text().trim().to_string())
-                .unwrap_or_default();
-            members.push(Member { href, etag });
-        }
-        Ok(members)
-    }
-
-    /// calendar-multiget or addressbook-multiget (by `kind`) of `hrefs`, in batches of
-    /// `Options::multiget_batch`.
-    pub fn multiget(
-        &self,
-        collection: &str,
-        kind: &CollectionKind,
-        hrefs: &[String],
-    ) -> Result<Multiget> {
-        let url = self.url(collection)?;
-        let mut result = Multiget::default();
-        let batch = self.http.options().multiget_batch.max(1);
-        for chunk in hrefs.chunks(batch) {
-            self.multiget_batch(&url, kind, chunk, &mut result)?;
-        }
-        Ok(result)
-    }
-
-    fn multiget_batch(
-        &self,
-        url: &Url,
-        kind: &CollectionKind,
-        hrefs: &[String],
-        result: &mut Multiget,
-    ) -> Result<()> {
-        let (report, ns, data) = match kind {
-            CollectionKind::Addressbook => ("addressbook-multiget", CARDDAV, "address-data"),
-            CollectionKind::Calendar { .. } => ("calendar-multiget", CALDAV, "calendar-data"),
-        };
-        // Requested hrefs by their decoded path, to match whatever spelling comes back.
-        let mut wanted: BTreeMap<String, (String, bool)> = BTreeMap::new();
-        let mut body = format!(
-            r#"<?xml version="1.0" encoding="utf-8"?><x:{report} xmlns:d="DAV:" xmlns:x="{ns}"><d:prop><d:getetag/><x:{data}/></d:prop>"#
-        );
-        for href in hrefs {
-            let target = self.url(href)?;
-            wanted.insert(path_key(&target), (href.clone(), false));
-            body.push_str(&format!("<d:href>{}</d:href>", escape(target.path())));
-        }
-        body.push_str(&format!("</x:{report}>"));
-        let reply = self.report(url, Some("1"), &body)?;
-        if reply.status.as_u16() != 207 {
-            return Err(expect_207(url, &reply));
-        }
-        let ms = self.multistatus(&reply)?;
-        for response in &ms.responses {
-            for raw in &response.hrefs {
-                let target = self.http.resolve(&reply.url, raw)?;
-                let Some((href, seen)) = wanted.get_mut(&path_key(&target)) else {
-                    continue;
-                };
-                if *seen {
-                    continue;
-                }
-                *seen = true;
-                let status = response.status.unwrap_or(200);
-                match response.prop(ns, data) {
-                    Some(element) if (200..300).contains(&status) => result.found.push(Fetched {
-                        href: href.clone(),
-                        etag: response
-                            .prop(DAV, "getetag")
-                            .map(|e| e.text().trim().to_string())
-                            .filter(|e| !e.is_empty()),
-                        body: element.text().into_bytes(),
-                    }),
-                    _ => {
-                        let status = if (200..300).contains(&status) {
-                            response.prop_status(ns, data).unwrap_or(404)
-                        } else {
-                            status
-                        };
-                        result.missing.push((href.clone(), status));
-                    }
-                }
-            }
-        }
-        for (href, seen) in wanted.into_values() {
-            if !seen {
-                result.missing.push((href, 404));
-            }
-        }
-        Ok(())
-    }
-
     /// GET one resource.
     pub fn get(&self, href: &str) -> Result<Fetched> {
         let url = self.url(href)?;
@@ -467,123 +238,6 @@ impl Client {
             etag: reply.header("etag"),
             body: reply.body,
         })
-    }
-
-    /// PUT with a precondition; returns the new etag when the server sends one.
-    /// 412 → `PreconditionFailed`.
-    pub fn put(
-        &self,
-        href: &str,
-        body: &[u8],
-        content_type: &str,
-        precondition: &Precondition,
-    ) -> Result<Option<String>> {
-        let url = self.url(href)?;
-        let condition = match precondition {
-            Precondition::Create => ("If-None-Match", "*".to_string()),
-            Precondition::Match(etag) => ("If-Match", etag.clone()),
-        };
-        let headers = [("Content-Type", content_type.to_string()), condition];
-        let reply = self
-            .http
-            .send(&Method::PUT, &url, &headers, Some(body), Retry::ConnectOnly)?;
-        if !reply.status.is_success() {
-            return Err(status_error(&url, &reply));
-        }
-        Ok(reply.header("etag").filter(|e| !e.trim().is_empty()))
-    }
-
-    /// DELETE with `If-Match: etag`. 404/410 counts as done; 412 → `PreconditionFailed`.
-    pub fn delete(&self, href: &str, etag: &str) -> Result<()> {
-        let url = self.url(href)?;
-        let headers = [("If-Match", etag.to_string())];
-        let reply = self
-            .http
-            .send(&Method::DELETE, &url, &headers, None, Retry::ConnectOnly)?;
-        match reply.status.as_u16() {
-            200..=299 | 404 | 410 => Ok(()),
-            _ => Err(status_error(&url, &reply)),
-        }
-    }
-
-    /// Creates a collection (MKCALENDAR with the component set, or extended MKCOL for an
-    /// addressbook) at `href`.
-    pub fn create_collection(
-        &self,
-        href: &str,
-        kind: &CollectionKind,
-        displayname: &str,
-    ) -> Result<()> {
-        let mut url = self.url(href)?;
-        if !url.path().ends_with('/') {
-            let path = format!("{}/", url.path());
-            url.set_path(&path);
-        }
-        let name = escape(displayname);
-        let (method, body) = match kind {
-            CollectionKind::Addressbook => (
-                Method::from_bytes(b"MKCOL"),
-                format!(
-                    concat!(
-                        r#"<?xml version="1.0" encoding="utf-8"?>"#,
-                        r#"<d:mkcol xmlns:d="DAV:" xmlns:card="{}"><d:set><d:prop>"#,
-                        r#"<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>"#,
-                        r#"<d:displayname>{}</d:displayname></d:prop></d:set></d:mkcol>"#
-                    ),
-                    CARDDAV, name
-                ),
-            ),
-            CollectionKind::Calendar { components } => {
-                let comps: String = components
-                    .iter()
-                    .map(|c| format!(r#"<c:comp name="{}"/>"#, escape(c)))
-                    .collect();
-                let set = if comps.is_empty() {
-                    String::new()
-                } else {
-                    format!("<c:supported-calendar-component-set>{comps}</c:supported-calendar-component-set>")
-                };
-                (
-                    Method::from_bytes(b"MKCALENDAR"),
-                    format!(
-                        concat!(
-                            r#"<?xml version="1.0" encoding="utf-8"?>"#,
-                            r#"<c:mkcalendar xmlns:d="DAV:" xmlns:c="{}"><d:set><d:prop>"#,
-                            r#"<d:displayname>{}</d:displayname>{}</d:prop></d:set></c:mkcalendar>"#
-                        ),
-                        CALDAV, name, set
-                    ),
-                )
-            }
-        };
-        let method = method.map_err(|_| DavError::Protocol {
-            url: url.to_string(),
-            reason: "invalid method".into(),
-        })?;
-        let headers = [("Content-Type", "application/xml; charset=utf-8".to_string())];
-        let reply = self.http.send(
-            &method,
-            &url,
-            &headers,
-            Some(body.as_bytes()),
-            Retry::ConnectOnly,
-        )?;
-        if !reply.status.is_success() {
-            return Err(status_error(&url, &reply));
-        }
-        Ok(())
-    }
-
-    /// DELETE of a whole collection (used by tests and never by sync).
-    pub fn delete_collection(&self, href: &str) -> Result<()> {
-        let url = self.url(href)?;
-        let reply = self
-            .http
-            .send(&Method::DELETE, &url, &[], None, Retry::ConnectOnly)?;
-        match reply.status.as_u16() {
-            200..=299 | 404 | 410 => Ok(()),
-            _ => Err(status_error(&url, &reply)),
-        }
     }
 
     /// Requests sent so far (every attempt counts), for tests and the sync summary.

@@ -192,3 +192,42 @@ fn push_text(stack: &mut [Element], text: &str) -> Result<(), String> {
 pub(crate) fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keeps_crlf_entities_and_cdata_exactly() {
+        let doc = "<a:x xmlns:a=\"DAV:\"><a:t>one\r\n two &amp; &lt;&#13;&#10;<![CDATA[<raw> &amp;\r\n]]></a:t></a:x>";
+        let root = parse(doc.as_bytes()).expect("parse");
+        assert!(root.is(DAV, "x"));
+        let t = root.child(DAV, "t").expect("t");
+        assert_eq!(t.text(), "one\r\n two & <\r\n<raw> &amp;\r\n");
+    }
+
+    #[test]
+    fn namespaces_resolve_whatever_the_prefix() {
+        let doc = r#"<multistatus xmlns="DAV:"><q:calendar xmlns:q="urn:ietf:params:xml:ns:caldav"/></multistatus>"#;
+        let root = parse(doc.as_bytes()).expect("parse");
+        assert!(root.child(CALDAV, "calendar").is_some());
+    }
+
+    #[test]
+    fn broken_documents_are_refused() {
+        for doc in [
+            "",
+            "<a>",
+            "<a></b>",
+            "<a>&custom;</a>",
+            "<p:a/>",
+            "<a/><b/>",
+            "text",
+        ] {
+            assert!(parse(doc.as_bytes()).is_err(), "{doc:?} accepted");
+        }
+        assert!(parse(b"<a>\xff</a>").is_err(), "not UTF-8");
+        let deep = "<a>".repeat(MAX_DEPTH + 1);
+        assert!(parse(deep.as_bytes()).is_err());
+    }
+}
