@@ -172,6 +172,15 @@ fn contract(server: &DavServer) {
     let e = by_href(&events);
     assert_eq!(e.kind, event_kind, "{name}: event calendar components");
     assert_eq!(e.displayname.as_deref(), Some("Holdfast Events"), "{name}");
+    assert!(
+        e.sync_token.is_some(),
+        "{name}: sync-token in discovery: {e:?}"
+    );
+    assert!(e.ctag.is_some(), "{name}: getctag in discovery: {e:?}");
+    assert!(
+        b.sync_token.is_some(),
+        "{name}: addressbook sync-token: {b:?}"
+    );
     let t = by_href(&tasks);
     assert_eq!(
         t.kind,

@@ -665,6 +665,12 @@ fn connection_refused_is_unreachable_and_fast() {
         started.elapsed()
     );
     assert_eq!(client.requests(), 3, "connect failures are retried");
+    // A write that never left may be retried too.
+    let error = client
+        .put("/cal/a.ics", b"x", "text/calendar", &Precondition::Create)
+        .expect_err("nobody listens");
+    assert!(error.is_unreachable(), "{error:?}");
+    assert_eq!(client.requests(), 6, "PUT retried on connect failure only");
 }
 
 #[test]

@@ -360,32 +360,27 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
-/// The error and its causes, without the URL (we name it ourselves).
+/// What went wrong, without the URL (we name it ourselves): a label and the innermost cause,
+/// which is the one that says something ("Connection refused", "failed to lookup address").
 fn chain(error: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if error.is_timeout() {
-        parts.push("timed out".into());
-    } else if error.is_connect() {
-        parts.push("could not connect".into());
-    }
+    let mut innermost = None;
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
+        innermost = Some(cause.to_string());
         source = cause.source();
     }
-    if parts.is_empty() {
-        parts.push(
-            reqwest::Error::to_string(error)
-                .split(" for url (")
-                .next()
-                .unwrap_or("request failed")
-                .to_string(),
-        );
+    let label = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    match innermost {
+        Some(cause) if cause.contains("timed out") => cause,
+        Some(cause) => format!("{label}: {cause}"),
+        None => label.to_string(),
     }
-    parts.join(": ")
 }
 
 fn io_chain(error: &std::io::Error) -> String {
