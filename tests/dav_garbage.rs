@@ -276,7 +276,7 @@ fn sync_collection_follows_507_truncation() {
     let second = r#"<?xml version="1.0"?>
 <multistatus xmlns="DAV:">
  <response><href>http://127.0.0.1:PORT/cal/b.ics</href><propstat><prop><getetag>"b1"</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>
- <response><href>/cal/a.ics</href><status>HTTP/1.1 404 Not Found</status></response>
+ <response><href>/cal/a.ics</href><href>/cal/d.ics</href><status>HTTP/1.1 404 Not Found</status></response>
  <sync-token>tok-2</sync-token>
 </multistatus>"#;
     let server = Scripted::start_with(|port| {
@@ -298,7 +298,10 @@ fn sync_collection_follows_507_truncation() {
         changed,
         vec![("/cal/b.ics", "\"b1\""), ("/cal/c.ics", "\"c1\"")]
     );
-    assert_eq!(delta.removed, vec!["/cal/a.ics".to_string()]);
+    assert_eq!(
+        delta.removed,
+        vec!["/cal/a.ics".to_string(), "/cal/d.ics".to_string()]
+    );
     assert_eq!(delta.token, "tok-2");
     let seen = server.seen();
     assert_eq!(seen.len(), 2);

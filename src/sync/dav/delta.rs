@@ -2,7 +2,7 @@
 //! token-rejected signal, and the PROPFIND etag listing the caller falls back to.
 //! Moves hrefs and etags only; deciding what they mean is the sync engine's job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::Url;
 
@@ -14,25 +14,35 @@ use super::{multistatus, same_path, status_error, Client, DavError, Delta, Membe
 /// "more" forever is broken, and the caller can fall back to a listing.
 const MAX_SYNC_ROUNDS: usize = 10_000;
 
+/// What one sync-collection request said.
+struct Round {
+    /// href → Some(etag) when changed, None when removed.
+    entries: Vec<(String, Option<String>)>,
+    /// A 507 for the request-URI: there is more; ask again with `token`.
+    truncated: bool,
+    token: Option<String>,
+}
+
 impl Client {
     /// RFC 6578 sync-collection from `token` (None = initial), following 507 truncation until
     /// complete. `TokenRejected` when the server refuses the token or does not support it.
     pub fn sync_collection(&self, href: &str, token: Option<&str>) -> Result<Delta> {
         let url = self.url(href)?;
-        // Later rounds override earlier ones: true = changed (with etag), false = removed.
+        // Later rounds override earlier ones: Some(etag) = changed, None = removed.
         let mut state: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut token = token.map(str::to_string);
+        let mut seen_tokens = BTreeSet::new();
         for _ in 0..MAX_SYNC_ROUNDS {
-            let (ms, truncated, target) = self.sync_round(&url, token.as_deref())?;
-            for (href, etag) in ms {
+            let round = self.sync_round(&url, token.as_deref())?;
+            for (href, etag) in round.entries {
                 state.insert(href, etag);
             }
-            let new_token = target.ok_or_else(|| DavError::Protocol {
+            let new_token = round.token.ok_or_else(|| DavError::Protocol {
                 url: url.to_string(),
                 reason: "sync-collection answer without a sync-token".into(),
             })?;
-            if truncated {
-                if token.as_deref() == Some(new_token.as_str()) {
+            if round.truncated {
+                if !seen_tokens.insert(new_token.clone()) || token.as_deref() == Some(&new_token) {
                     return Err(DavError::Protocol {
                         url: url.to_string(),
                         reason:
@@ -61,13 +71,8 @@ impl Client {
         })
     }
 
-    /// One sync-collection request: (href → Some(etag) | None for removed, truncated?, token).
-    #[allow(clippy::type_complexity)]
-    fn sync_round(
-        &self,
-        url: &Url,
-        token: Option<&str>,
-    ) -> Result<(Vec<(String, Option<String>)>, bool, Option<String>)> {
+    /// One sync-collection request.
+    fn sync_round(&self, url: &Url, token: Option<&str>) -> Result<Round> {
         let body = format!(
             concat!(
                 r#"<?xml version="1.0" encoding="utf-8"?>"#,
@@ -94,7 +99,14 @@ impl Client {
                 continue;
             }
             match response.status {
-                Some(404 | 410) => out.push((href, None)),
+                Some(404 | 410) => {
+                    out.push((href, None));
+                    // A status-only response may carry several hrefs (RFC 4918 §14.24).
+                    for raw in response.hrefs.iter().skip(1) {
+                        let gone = self.http.resolve(&reply.url, raw)?;
+                        out.push((gone.path().to_string(), None));
+                    }
+                }
                 Some(status) if !(200..300).contains(&status) => {}
                 _ => {
                     if multistatus::is_collection(response) {
@@ -105,11 +117,18 @@ impl Client {
                     } else if response.prop_status(DAV, "getetag") == Some(404) {
                         // RFC 6578 lets a removed member carry its 404 inside the propstat.
                         out.push((href, None));
+                    } else {
+                        // No etag given: listed with an empty one, so it gets fetched.
+                        out.push((href, Some(String::new())));
                     }
                 }
             }
         }
-        Ok((out, truncated, ms.sync_token))
+        Ok(Round {
+            entries: out,
+            truncated,
+            token: ms.sync_token,
+        })
     }
 
     fn sync_error(&self, url: &Url, reply: &Reply) -> DavError {
