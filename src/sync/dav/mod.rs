@@ -9,10 +9,28 @@
 //!
 //! Knows nothing of the store: it moves bytes and etags. Passwords are held here only, never put
 //! into an error message or a log line.
+//!
+//! Layout: this file has the public types and the `Client` methods for discovery, one
+//! collection and GET; `delta` sync-collection and the etag listing; `multiget`; `write` PUT,
+//! DELETE and collection create/delete; `discover` the discovery walk; `http` the transport
+//! (auth, redirects, retries, origin rule, size cap); `multistatus` and `xml` the parsing.
 
 mod homes;
 
 use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+
+use self::http::{Http, Reply, Retry};
+use self::multistatus::Multistatus;
+
+mod delta;
+mod discover;
+mod http;
+mod multiget;
+mod multistatus;
+mod write;
+mod xml;
 
 /// What kind of collection a server offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +172,7 @@ pub type Result<T, E = DavError> = std::result::Result<T, E>;
 
 /// A connection to one account's server. Cheap to share by reference; keeps a keep-alive pool.
 pub struct Client {
-    _private: (),
+    http: Http,
 }
 
 impl Client {
@@ -166,8 +184,9 @@ impl Client {
         password: Option<String>,
         options: Options,
     ) -> Result<Client> {
-        let _ = (base_url, username, password, options);
-        todo!("issue 3: dav client")
+        Ok(Client {
+            http: Http::new(base_url, username, password, options)?,
+        })
     }
 
     /// Finds every addressbook and calendar of the account: `.well-known/carddav|caldav`
@@ -175,85 +194,264 @@ impl Client {
     /// Depth 1 PROPFIND of each home. If the base URL is itself a collection, that collection
     /// alone is returned.
     pub fn discover(&self) -> Result<Vec<RemoteCollection>> {
-        todo!("issue 3: dav client")
+        discover::discover(self)
     }
 
     /// The collection's current properties (Depth 0): kind, displayname, color, ctag, token.
     pub fn collection(&self, href: &str) -> Result<RemoteCollection> {
-        let _ = href;
-        todo!("issue 3: dav client")
-    }
-
-    /// RFC 6578 sync-collection from `token` (None = initial), following 507 truncation until
-    /// complete. `TokenRejected` when the server refuses the token or does not support it.
-    pub fn sync_collection(&self, href: &str, token: Option<&str>) -> Result<Delta> {
-        let _ = (href, token);
-        todo!("issue 3: dav client")
-    }
-
-    /// Every member with its etag (PROPFIND Depth 1 getetag), sub-collections left out.
-    pub fn list(&self, href: &str) -> Result<Vec<Member>> {
-        let _ = href;
-        todo!("issue 3: dav client")
-    }
-
-    /// calendar-multiget or addressbook-multiget (by `kind`) of `hrefs`, in batches of
-    /// `Options::multiget_batch`.
-    pub fn multiget(
-        &self,
-        collection: &str,
-        kind: &CollectionKind,
-        hrefs: &[String],
-    ) -> Result<Multiget> {
-        let _ = (collection, kind, hrefs);
-        todo!("issue 3: dav client")
+        let url = self.url(href)?;
+        let (reply, ms) = self.propfind(&url, "0", multistatus::COLLECTION_PROPFIND)?;
+        for response in &ms.responses {
+            let (target, _) = self.response_url(&reply, response)?;
+            if !same_path(&target, &reply.url) {
+                continue;
+            }
+            if let Some(status @ (404 | 410)) = response.status {
+                return Err(DavError::NotFound {
+                    url: url.to_string(),
+                    status,
+                });
+            }
+            return match self.remote_collection(&target, response) {
+                Some(collection) => Ok(collection),
+                None => Err(DavError::Protocol {
+                    url: url.to_string(),
+                    reason: "not a calendar or addressbook collection".into(),
+                }),
+            };
+        }
+        Err(DavError::Protocol {
+            url: url.to_string(),
+            reason: "the PROPFIND answer does not describe the collection asked for".into(),
+        })
     }
 
     /// GET one resource.
     pub fn get(&self, href: &str) -> Result<Fetched> {
-        let _ = href;
-        todo!("issue 3: dav client")
-    }
-
-    /// PUT with a precondition; returns the new etag when the server sends one.
-    /// 412 → `PreconditionFailed`.
-    pub fn put(
-        &self,
-        href: &str,
-        body: &[u8],
-        content_type: &str,
-        precondition: &Precondition,
-    ) -> Result<Option<String>> {
-        let _ = (href, body, content_type, precondition);
-        todo!("issue 3: dav client")
-    }
-
-    /// DELETE with `If-Match: etag`. 404/410 counts as done; 412 → `PreconditionFailed`.
-    pub fn delete(&self, href: &str, etag: &str) -> Result<()> {
-        let _ = (href, etag);
-        todo!("issue 3: dav client")
-    }
-
-    /// Creates a collection (MKCALENDAR with the component set, or extended MKCOL for an
-    /// addressbook) at `href`.
-    pub fn create_collection(
-        &self,
-        href: &str,
-        kind: &CollectionKind,
-        displayname: &str,
-    ) -> Result<()> {
-        let _ = (href, kind, displayname);
-        todo!("issue 3: dav client")
-    }
-
-    /// DELETE of a whole collection (used by tests and never by sync).
-    pub fn delete_collection(&self, href: &str) -> Result<()> {
-        let _ = href;
-        todo!("issue 3: dav client")
+        let url = self.url(href)?;
+        let reply = self
+            .http
+            .send(&Method::GET, &url, &[], None, Retry::Idempotent)?;
+        if reply.status != StatusCode::OK {
+            return Err(status_error(&url, &reply));
+        }
+        Ok(Fetched {
+            href: href.to_string(),
+            etag: reply.header("etag"),
+            body: reply.body,
+        })
     }
 
     /// Requests sent so far (every attempt counts), for tests and the sync summary.
     pub fn requests(&self) -> u64 {
-        todo!("issue 3: dav client")
+        self.http.requests()
     }
+
+    /// A warning to show when the account speaks plain HTTP to a host that is not this machine
+    /// (I10): the password and every item cross the network readable.
+    pub fn insecure_warning(&self) -> Option<String> {
+        let base = self.http.base();
+        if base.scheme() != "http" {
+            return None;
+        }
+        let host = base.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (!loopback).then(|| {
+            format!(
+                "{base}: plain HTTP to another machine; the password and your data travel \
+                 unencrypted (use https)"
+            )
+        })
+    }
+
+    // ---- helpers shared with discovery ----
+
+    /// `href` (path or URL) resolved against the base URL, on the account's origin.
+    fn url(&self, href: &str) -> Result<Url> {
+        self.http.resolve(self.http.base(), href)
+    }
+
+    /// PROPFIND with `depth`; a 207 parsed, anything else an error.
+    fn propfind(&self, url: &Url, depth: &str, body: &str) -> Result<(Reply, Multistatus)> {
+        let headers = [
+            ("Depth", depth.to_string()),
+            ("Content-Type", "application/xml; charset=utf-8".to_string()),
+        ];
+        let method = dav_method(url, b"PROPFIND")?;
+        let reply = self.http.send(
+            &method,
+            url,
+            &headers,
+            Some(body.as_bytes()),
+            Retry::Idempotent,
+        )?;
+        if reply.status.as_u16() != 207 {
+            return Err(expect_207(url, &reply));
+        }
+        let ms = self.multistatus(&reply)?;
+        self.check_not_gone(&reply, &ms)?;
+        Ok((reply, ms))
+    }
+
+    /// A 207 whose response for the request-URI itself says 404/410 (Xandikos does this for a
+    /// missing collection) is NotFound, never an empty collection (I3 relies on the difference).
+    fn check_not_gone(&self, reply: &Reply, ms: &Multistatus) -> Result<()> {
+        for response in &ms.responses {
+            if let Some(status @ (404 | 410)) = response.status {
+                let (target, _) = self.response_url(reply, response)?;
+                if same_path(&target, &reply.url) {
+                    return Err(DavError::NotFound {
+                        url: reply.url.to_string(),
+                        status,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn report(&self, url: &Url, depth: Option<&str>, body: &str) -> Result<Reply> {
+        let mut headers = vec![("Content-Type", "application/xml; charset=utf-8".to_string())];
+        if let Some(depth) = depth {
+            headers.push(("Depth", depth.to_string()));
+        }
+        let method = dav_method(url, b"REPORT")?;
+        self.http.send(
+            &method,
+            url,
+            &headers,
+            Some(body.as_bytes()),
+            Retry::Idempotent,
+        )
+    }
+
+    fn multistatus(&self, reply: &Reply) -> Result<Multistatus> {
+        xml::parse(&reply.body)
+            .and_then(|root| multistatus::parse(&root))
+            .map_err(|reason| DavError::Protocol {
+                url: reply.url.to_string(),
+                reason,
+            })
+    }
+
+    /// The first href of a response, resolved and checked: (URL, absolute path).
+    fn response_url(
+        &self,
+        reply: &Reply,
+        response: &multistatus::Response,
+    ) -> Result<(Url, String)> {
+        let raw = response
+            .hrefs
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let url = self.http.resolve(&reply.url, raw)?;
+        let path = url.path().to_string();
+        Ok((url, path))
+    }
+
+    fn remote_collection(
+        &self,
+        url: &Url,
+        response: &multistatus::Response,
+    ) -> Option<RemoteCollection> {
+        let kind = multistatus::kind(response)?;
+        let mut href = url.path().to_string();
+        if !href.ends_with('/') {
+            href.push('/');
+        }
+        Some(RemoteCollection {
+            href,
+            kind,
+            displayname: multistatus::displayname(response),
+            color: multistatus::color(response),
+            ctag: multistatus::ctag(response),
+            sync_token: multistatus::sync_token(response),
+        })
+    }
+}
+
+impl std::fmt::Debug for Client {
+    /// Base URL and username only: the password never appears, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.http.base().as_str())
+            .field("username", &self.http.username())
+            .field("requests", &self.http.requests())
+            .finish_non_exhaustive()
+    }
+}
+
+fn dav_method(url: &Url, name: &[u8]) -> Result<Method> {
+    Method::from_bytes(name).map_err(|_| DavError::Protocol {
+        url: url.to_string(),
+        reason: "invalid method".into(),
+    })
+}
+
+/// The error for a reply that should have been 207 Multi-Status.
+fn expect_207(url: &Url, reply: &Reply) -> DavError {
+    if reply.status.is_success() {
+        DavError::Protocol {
+            url: url.to_string(),
+            reason: format!(
+                "expected 207 Multi-Status, got HTTP {} ({})",
+                reply.status.as_u16(),
+                reply
+                    .header("content-type")
+                    .unwrap_or_else(|| "no content type".into())
+            ),
+        }
+    } else {
+        status_error(url, reply)
+    }
+}
+
+/// The error for an unexpected status.
+fn status_error(url: &Url, reply: &Reply) -> DavError {
+    let url = url.to_string();
+    match reply.status.as_u16() {
+        status @ (401 | 403) => DavError::Auth { url, status },
+        status @ (404 | 410) => DavError::NotFound { url, status },
+        412 => DavError::PreconditionFailed { url },
+        status => DavError::Status {
+            url,
+            status,
+            reason: reply
+                .status
+                .canonical_reason()
+                .unwrap_or("unexpected status")
+                .to_string(),
+        },
+    }
+}
+
+/// Percent-decoded path without trailing slashes, to compare hrefs however they are spelled.
+fn path_key(url: &Url) -> String {
+    let path = url.path();
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(value);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    let decoded = String::from_utf8_lossy(&out).into_owned();
+    decoded.trim_end_matches('/').to_string()
+}
+
+fn same_path(a: &Url, b: &Url) -> bool {
+    path_key(a) == path_key(b)
 }
