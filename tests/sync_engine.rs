@@ -71,6 +71,11 @@ impl Side {
         String::from_utf8(item.raw).expect("utf8")
     }
 
+    /// The parsed fields (what `list --json` shows).
+    fn data(&self, uid: &str) -> serde_json::Value {
+        self.store().find(uid, None).expect("find").data
+    }
+
     fn live(&self, uid: &str) -> bool {
         !self.store().find(uid, None).expect("find").deleted
     }
@@ -172,12 +177,19 @@ fn crossing_suite(server: &DavServer) {
     let r = b.sync(server);
     let pulled: usize = r.collections.iter().map(|c| c.pulled).sum();
     assert_eq!(pulled, 10, "{name}: {r:?}");
-    assert_eq!(b.raw("c1"), a.raw("c1"), "{name}: contact crossed byte-identical");
-    assert_eq!(b.raw("e2"), a.raw("e2"), "{name}: event crossed byte-identical");
+    // Radicale and Xandikos re-serialize what they store (order, folding), so what crosses is
+    // compared by meaning here; byte-exactness of what we send is checked by restore-remote.
+    assert_eq!(b.data("c1"), a.data("c1"), "{name}: contact crossed");
+    assert_eq!(b.data("e2"), a.data("e2"), "{name}: event crossed");
+    assert!(
+        b.raw("c1").to_ascii_lowercase().contains("item1.x-ablabel"),
+        "{name}: group kept: {}",
+        b.raw("c1")
+    );
     assert_eq!(
-        body_on_server(&client, &cols.contacts, "c3"),
-        a.raw("c3"),
-        "{name}: uploaded byte-identical"
+        b.raw("c4"),
+        body_on_server(&client, &cols.contacts, "c4"),
+        "{name}: pulled byte-identical to what the server holds"
     );
 
     // No-op: at most one request per collection.
@@ -225,7 +237,7 @@ fn crossing_suite(server: &DavServer) {
     for side in [&a, &b] {
         let t = side.raw("c0");
         assert!(t.contains("+49 30 9999") && t.contains("NOTE:B's note"), "{name}: {t}");
-        assert!(t.contains("item1.X-ABLabel"), "{name}: group kept");
+        assert!(t.to_ascii_lowercase().contains("item1.x-ablabel"), "{name}: group kept");
     }
 
     // Both edit the same property: local wins on the server, the server's version is kept as
@@ -270,7 +282,9 @@ fn guard_suite(server: &DavServer) {
         a.create("Tasks", &format!("t{i}"), &todo(&format!("t{i}"), &format!("Task {i}")));
     }
     a.sync(server);
-    let originals: Vec<String> = (0..12).map(|i| a.raw(&format!("t{i}"))).collect();
+    let originals: Vec<String> = (0..12)
+        .map(|i| body_on_server(&client, &cols.tasks, &format!("t{i}")))
+        .collect();
     // The server drops 11 of 12: a partial wipe, which vdirsyncer applies silently.
     let listed = client.list(&cols.tasks).expect("list");
     for m in listed.iter().skip(1) {
@@ -297,7 +311,7 @@ fn guard_suite(server: &DavServer) {
         assert_eq!(
             &body_on_server(&client, &cols.tasks, &format!("t{i}")),
             original,
-            "{name}: t{i} restored byte-identical"
+            "{name}: t{i} restored byte-identical to what the server held"
         );
     }
     a.sync(server);

@@ -177,23 +177,13 @@ fn list_remote(
             return Ok(all);
         }
     }
-    let found = client.discover()?;
-    let mut homes: Vec<String> = found.iter().filter_map(|c| parent(&c.href)).collect();
-    homes.sort();
-    homes.dedup();
-    // A plain collection URL as the account URL: there is no home to list, so discovery runs
-    // each time (it is one PROPFIND then).
-    let single = found.len() == 1 && client.is_base(&found[0].href);
-    if !single && !homes.is_empty() {
+    let (homes, found) = client.discover_homes()?;
+    // A plain collection URL as the account URL has no home to list: discovery (one PROPFIND)
+    // runs each time then.
+    if !homes.is_empty() {
         store.set_meta_value(&key, &serde_json::to_string(&homes).unwrap_or_default())?;
     }
     Ok(found)
-}
-
-fn parent(href: &str) -> Option<String> {
-    let trimmed = href.trim_end_matches('/');
-    let cut = trimmed.rfind('/')?;
-    Some(trimmed[..=cut].to_string())
 }
 
 fn remote_kind(k: &CollectionKind) -> String {
@@ -680,6 +670,8 @@ fn sync_collection(
     // 3. Push: uploads, then deletions. The server's answer is recorded in batches; an upload
     // done but not recorded (a crash) is recognised next time by its text.
     let mut confirms: Vec<SyncWrite> = Vec::new();
+    // What we wrote: href -> the etag the server gave (None for a DELETE).
+    let mut written: HashMap<String, Option<String>> = HashMap::new();
     let fresh: HashMap<i64, SyncItem> = if uploads.is_empty() {
         HashMap::new()
     } else {
@@ -698,6 +690,7 @@ fn sync_collection(
         match client.put(&u.href, &raw, content_type(i.kind), &u.pre) {
             Ok(etag) => {
                 c.pushed += 1;
+                written.insert(u.href.clone(), etag.clone());
                 confirms.push(SyncWrite::Confirm {
                     item_id: i.id,
                     href: u.href.clone(),
@@ -738,6 +731,7 @@ fn sync_collection(
         match result {
             Ok(()) => {
                 c.deleted_remote += 1;
+                written.insert(href.clone(), None);
                 confirms.push(SyncWrite::Forget { item_id: item });
             }
             Err(DavError::PreconditionFailed { .. }) => {
@@ -758,13 +752,31 @@ fn sync_collection(
         }
         done += 1;
     }
-    // 4. The token, with the last confirmations, only when the whole delta went through. The
-    // ctag read before our own writes is kept only if we wrote nothing.
+    // 4. The token, with the last confirmations, only when the whole delta went through. After
+    // our own writes the token read before them is stale: a second sync-collection from it
+    // should show exactly our writes; then its token is current. Anything else (someone wrote
+    // meanwhile, or the server omits members created and deleted since a token, as Xandikos
+    // does) clears the token, so the next sync lists the collection in full.
     let wrote = c.pushed > 0 || c.deleted_remote > 0;
-    let token_update = if complete {
-        Some((token, if wrote { None } else { r.ctag.clone() }))
-    } else {
+    let token_update = if !complete {
         None
+    } else if !wrote {
+        Some((token, r.ctag.clone()))
+    } else {
+        let after = match token.as_deref() {
+            Some(t) => client.sync_collection(&r.href, Some(t)).ok(),
+            None => None,
+        };
+        let ours = after.as_ref().is_some_and(|d| {
+            d.changed
+                .iter()
+                .all(|m| !m.etag.is_empty() && written.get(&m.href) == Some(&Some(m.etag.clone())))
+                && d.removed.iter().all(|h| written.get(h) == Some(&None))
+        });
+        match after {
+            Some(d) if ours => Some((Some(d.token), None)),
+            _ => Some((None, None)),
+        }
     };
     store.apply_sync(bound.id, confirms, token_update)?;
     tick(done);

@@ -66,15 +66,21 @@ fn free_port() -> u16 {
 impl DavServer {
     /// Radicale with user test/test (htpasswd, plain) and owner_only rights.
     pub fn radicale() -> DavServer {
-        Self::start(ServerKind::Radicale)
+        Self::start(ServerKind::Radicale, "test")
+    }
+
+    /// Radicale whose user `test` has `password` (to search for leaks of a distinctive one).
+    #[allow(dead_code)]
+    pub fn radicale_with_password(password: &str) -> DavServer {
+        Self::start(ServerKind::Radicale, password)
     }
 
     /// Xandikos without auth, principal /user/, home sets autocreated.
     pub fn xandikos() -> DavServer {
-        Self::start(ServerKind::Xandikos)
+        Self::start(ServerKind::Xandikos, "")
     }
 
-    fn start(kind: ServerKind) -> DavServer {
+    fn start(kind: ServerKind, password: &str) -> DavServer {
         let mut last_log = String::new();
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("tempdir for server storage");
@@ -84,7 +90,7 @@ impl DavServer {
             let mut command = Command::new(python());
             match kind {
                 ServerKind::Radicale => {
-                    std::fs::write(dir.path().join("users"), "test:test\n").expect("htpasswd");
+                    std::fs::write(dir.path().join("users"), format!("test:{password}\n")).expect("htpasswd");
                     let config = format!(
                         "[server]\nhosts = 127.0.0.1:{port}\n\
                          [auth]\ntype = htpasswd\nhtpasswd_filename = {users}\n\
@@ -128,7 +134,7 @@ impl DavServer {
                     "/test/".to_string(),
                     "/test/".to_string(),
                     "/test/".to_string(),
-                    Some(("test".to_string(), "test".to_string())),
+                    Some(("test".to_string(), password.to_string())),
                 ),
                 ServerKind::Xandikos => (
                     "/user/".to_string(),

@@ -33,7 +33,9 @@ fn push_unique(list: &mut Vec<Url>, url: Url) {
     }
 }
 
-pub(super) fn discover(client: &Client) -> Result<Vec<RemoteCollection>> {
+/// The account's collections, and the home sets they were listed from (empty when the base
+/// URL is itself a collection).
+pub(super) fn discover(client: &Client) -> Result<(Vec<String>, Vec<RemoteCollection>)> {
     let base = client.http.base().clone();
     let mut principals: Vec<Url> = Vec::new();
     let mut homes: Vec<Url> = Vec::new();
@@ -47,7 +49,7 @@ pub(super) fn discover(client: &Client) -> Result<Vec<RemoteCollection>> {
                     continue;
                 }
                 if let Some(collection) = client.remote_collection(&target, response) {
-                    return Ok(vec![collection]);
+                    return Ok((Vec::new(), vec![collection]));
                 }
                 for (ns, name) in [
                     (CALDAV, "calendar-home-set"),
@@ -118,6 +120,25 @@ pub(super) fn discover(client: &Client) -> Result<Vec<RemoteCollection>> {
                 if !found.iter().any(|c| c.href == collection.href) {
                     found.push(collection);
                 }
+            }
+        }
+    }
+    Ok((homes.iter().map(|h| h.path().to_string()).collect(), found))
+}
+
+/// The collections directly inside `home` (PROPFIND Depth 1).
+pub(super) fn collections_in(client: &Client, home: &str) -> Result<Vec<RemoteCollection>> {
+    let url = client.url(home)?;
+    let (reply, ms) = client.propfind(&url, "1", COLLECTION_PROPFIND)?;
+    let mut found: Vec<RemoteCollection> = Vec::new();
+    for response in &ms.responses {
+        let (target, _) = client.response_url(&reply, response)?;
+        if same_path(&target, &reply.url) {
+            continue;
+        }
+        if let Some(collection) = client.remote_collection(&target, response) {
+            if !found.iter().any(|c| c.href == collection.href) {
+                found.push(collection);
             }
         }
     }

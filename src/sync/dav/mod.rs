@@ -15,8 +15,6 @@
 //! DELETE and collection create/delete; `discover` the discovery walk; `http` the transport
 //! (auth, redirects, retries, origin rule, size cap); `multistatus` and `xml` the parsing.
 
-mod homes;
-
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -194,7 +192,19 @@ impl Client {
     /// Depth 1 PROPFIND of each home. If the base URL is itself a collection, that collection
     /// alone is returned.
     pub fn discover(&self) -> Result<Vec<RemoteCollection>> {
+        Ok(discover::discover(self)?.1)
+    }
+
+    /// `discover`, with the home sets (absolute paths) the collections were found in; empty
+    /// when the base URL is itself a collection.
+    pub fn discover_homes(&self) -> Result<(Vec<String>, Vec<RemoteCollection>)> {
         discover::discover(self)
+    }
+
+    /// The collections in `home` (PROPFIND Depth 1 with the listing properties): one request
+    /// that also brings each collection's ctag and sync token.
+    pub fn collections_in(&self, home: &str) -> Result<Vec<RemoteCollection>> {
+        discover::collections_in(self, home)
     }
 
     /// The collection's current properties (Depth 0): kind, displayname, color, ctag, token.
