@@ -95,7 +95,15 @@ fn sync_reports_json_and_exit_codes_and_the_guard_names_both_ways_out() {
     assert_eq!(code, 0, "{v}\n{err}");
     assert_eq!(total(&v, "pushed"), 10, "{v}");
     let c = &v["accounts"][0]["collections"][0];
-    for key in ["collection", "pulled", "pushed", "moved_to_trash", "conflicts", "errors", "guard"] {
+    for key in [
+        "collection",
+        "pulled",
+        "pushed",
+        "moved_to_trash",
+        "conflicts",
+        "errors",
+        "guard",
+    ] {
         assert!(c.get(key).is_some(), "--json lacks {key}: {c}");
     }
     // Human run: a summary on stdout, exit 0.
@@ -112,7 +120,11 @@ fn sync_reports_json_and_exit_codes_and_the_guard_names_both_ways_out() {
     assert_eq!(code, 4, "{out}\n{err}");
     assert!(err.contains("--accept-remote-deletions"), "{err}");
     assert!(err.contains("restore-remote"), "{err}");
-    assert_eq!(home.list("contacts", &[]).len(), 10, "nothing local removed");
+    assert_eq!(
+        home.list("contacts", &[]).len(),
+        10,
+        "nothing local removed"
+    );
     let (code, v, _) = sync_json(&home, &[]);
     assert_eq!(code, 4);
     assert_eq!(
@@ -138,46 +150,69 @@ fn sync_reports_json_and_exit_codes_and_the_guard_names_both_ways_out() {
 #[test]
 fn a_malformed_item_on_the_server_is_kept_flagged_and_named_by_href() {
     let server = DavServer::radicale();
-    let book = server.create_addressbook("Contacts");
+    let cal = server.create_event_calendar("Calendar");
     let client = server.client();
     for i in 0..3 {
         client
             .put(
-                &format!("{book}ok{i}.vcf"),
-                format!("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ok{i}\r\nFN:Fine {i}\r\nEND:VCARD\r\n")
-                    .as_bytes(),
-                "text/vcard",
+                &format!("{cal}ok{i}.ics"),
+                format!(
+                    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n\
+                     UID:ok{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261201T100000Z\r\n\
+                     SUMMARY:Fine {i}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                )
+                .as_bytes(),
+                "text/calendar",
                 &Precondition::Create,
             )
             .expect("put");
     }
-    // A card whose BDAY is nonsense and one line has no colon: Radicale stores what it parses.
-    let broken = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:broken\r\nFN:Broken Card\r\n\
-                  BDAY:not-a-date\r\nEND:VCARD\r\n";
-    let put = client.put(
-        &format!("{book}broken.vcf"),
-        broken.as_bytes(),
-        "text/vcard",
-        &Precondition::Create,
-    );
-    assert!(put.is_ok(), "server refused the test card: {put:?}");
+    // The server takes it; its time zone exists nowhere, so its times cannot be trusted.
+    let broken = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n\
+                  UID:broken\r\nDTSTAMP:20260101T000000Z\r\n\
+                  DTSTART;TZID=Mars/Olympus_Mons:20261201T100000\r\nSUMMARY:On Mars\r\n\
+                  END:VEVENT\r\nEND:VCALENDAR\r\n";
+    client
+        .put(
+            &format!("{cal}broken.ics"),
+            broken.as_bytes(),
+            "text/calendar",
+            &Precondition::Create,
+        )
+        .expect("the server takes the unknown-zone event");
     let home = Home::new();
     for_server(&home, &server);
     let (code, out, err) = home.run(&["--sync"]);
-    let listed = home.list("contacts", &[]);
-    assert_eq!(listed.len(), 4, "the rest synced, the broken one kept: {out}\n{err}");
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(err.contains("broken.ics"), "names the href: {err}");
+    assert!(
+        err.contains("line") && err.contains("Mars/Olympus_Mons"),
+        "line and reason: {err}"
+    );
+    let listed = home.list("events", &[]);
+    assert_eq!(
+        listed.len(),
+        4,
+        "the rest synced, the odd one kept: {listed:?}"
+    );
     let flagged: Vec<&Value> = listed
         .iter()
         .filter(|c| c["flags"].to_string().contains("unparsable"))
         .collect();
-    if flagged.is_empty() {
-        // The server accepted the text and it is readable to us: then it is no error at all.
-        assert_eq!(code, 0, "{err}");
-    } else {
-        assert_eq!(code, 3, "{err}");
-        assert!(err.contains("broken.vcf"), "names the href: {err}");
-        assert!(err.contains("line"), "names the line: {err}");
-    }
+    assert_eq!(flagged.len(), 1, "{listed:?}");
+    assert_eq!(flagged[0]["uid"], "broken");
+    // Kept verbatim: exactly what the server holds.
+    let held = client.get(&format!("{cal}broken.ics")).expect("get").body;
+    let stored = home.ok(&["history", "broken", "--json"]);
+    let stored: Value = serde_json::from_str(&stored).expect("json");
+    assert_eq!(
+        stored.as_array().and_then(|a| a.last()).map(|r| r["text"]
+            .as_str()
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec()),
+        Some(held)
+    );
 }
 
 #[test]
@@ -190,11 +225,20 @@ fn a_dead_server_exits_5_quickly_and_touches_nothing() {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    configure(&home, &format!("http://127.0.0.1:{port}/"), Some(("u", "p")), "timeout_secs = 2");
+    configure(
+        &home,
+        &format!("http://127.0.0.1:{port}/"),
+        Some(("u", "p")),
+        "timeout_secs = 2",
+    );
     let t = Instant::now();
     let (code, v, err) = sync_json(&home, &[]);
     assert_eq!(code, 5, "{v}\n{err}");
-    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
     assert!(err.contains("untouched"), "{err}");
     // Accepting and never answering.
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -206,7 +250,12 @@ fn a_dead_server_exits_5_quickly_and_touches_nothing() {
         }
         std::thread::sleep(Duration::from_secs(30));
     });
-    configure(&home, &format!("http://127.0.0.1:{port}/"), Some(("u", "p")), "timeout_secs = 2");
+    configure(
+        &home,
+        &format!("http://127.0.0.1:{port}/"),
+        Some(("u", "p")),
+        "timeout_secs = 2",
+    );
     let t = Instant::now();
     let (code, _, err) = home.run(&["--sync"]);
     assert_eq!(code, 5, "{err}");
@@ -235,7 +284,9 @@ fn killed_mid_sync_many_times_then_converges_with_no_duplicate_and_no_lost_edit(
         .unwrap_or(7);
     eprintln!("seed {seed}");
     let mut next = move |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) % n
     };
     for round in 0..8 {
@@ -268,7 +319,10 @@ fn killed_mid_sync_many_times_then_converges_with_no_duplicate_and_no_lost_edit(
             let _ = e.read_to_string(&mut err);
         }
         let (code, out, derr) = home.run(&["doctor"]);
-        assert_eq!(code, 0, "round {round}: doctor after SIGKILL:\n{out}\n{derr}\n{err}");
+        assert_eq!(
+            code, 0,
+            "round {round}: doctor after SIGKILL:\n{out}\n{derr}\n{err}"
+        );
     }
     let (code, out, err) = home.run(&["--sync"]);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -286,11 +340,18 @@ fn killed_mid_sync_many_times_then_converges_with_no_duplicate_and_no_lost_edit(
     let mine: Vec<Value> = home.list("contacts", &[]);
     let theirs: Vec<Value> = fresh.list("contacts", &[]);
     let names = |v: &[Value]| {
-        let mut n: Vec<String> = v.iter().map(|c| format!("{}={}", c["uid"], c["full_name"])).collect();
+        let mut n: Vec<String> = v
+            .iter()
+            .map(|c| format!("{}={}", c["uid"], c["full_name"]))
+            .collect();
         n.sort();
         n
     };
-    assert_eq!(names(&mine), names(&theirs), "a fresh home sees exactly our data");
+    assert_eq!(
+        names(&mine),
+        names(&theirs),
+        "a fresh home sees exactly our data"
+    );
 }
 
 #[test]
@@ -309,12 +370,20 @@ fn passwords_never_reach_the_database_backups_or_messages() {
     seen.push_str(&o);
     seen.push_str(&e);
     home.ok(&["backup"]);
-    configure(&home, &server.base_url(), Some(("test", "wrong-Zq7-password")), "");
+    configure(
+        &home,
+        &server.base_url(),
+        Some(("test", "wrong-Zq7-password")),
+        "",
+    );
     let (code, o, e) = home.run(&["--sync", "--json"]);
     assert_ne!(code, 0);
     seen.push_str(&o);
     seen.push_str(&e);
-    assert!(!seen.contains(SECRET) && !seen.contains("wrong-Zq7"), "leaked in output:\n{seen}");
+    assert!(
+        !seen.contains(SECRET) && !seen.contains("wrong-Zq7"),
+        "leaked in output:\n{seen}"
+    );
     // Every file under the data dir: DB, WAL, backups.
     let mut files = Vec::new();
     let mut stack = vec![home.data()];
@@ -328,12 +397,83 @@ fn passwords_never_reach_the_database_backups_or_messages() {
             }
         }
     }
-    assert!(files.iter().any(|f| f.to_string_lossy().contains("backups")), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("backups")),
+        "{files:?}"
+    );
     for f in files {
         let bytes = std::fs::read(&f).expect("read");
-        let hit = bytes
-            .windows(SECRET.len())
-            .any(|w| w == SECRET.as_bytes());
+        let hit = bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes());
         assert!(!hit, "the password is in {}", f.display());
     }
+}
+
+/// A server that answers every request with the same raw HTTP response.
+fn garbage_server(response: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = [0u8; 65536];
+                // Read the request head (and whatever body came with it), then answer.
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(response);
+                let _ = stream.flush();
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn garbage_answers_fail_the_request_clearly_and_lose_nothing() {
+    let cases: [(&str, &'static [u8]); 4] = [
+        (
+            "invalid XML",
+            b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: 27\r\nConnection: close\r\n\r\n<d:multistatus><d:response",
+        ),
+        (
+            "a 200 where a 207 belongs",
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\nConnection: close\r\n\r\n<html>hello</html>\r\n",
+        ),
+        (
+            "a truncated body",
+            b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\">",
+        ),
+        (
+            "an oversized body",
+            b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: 900000000000\r\nConnection: close\r\n\r\n<?xml",
+        ),
+    ];
+    let home = Home::new();
+    import(&home, "c.vcf", &cards(4, "z"));
+    let before = home.sqlite("SELECT group_concat(uid || ':' || rev || ':' || flags) FROM items");
+    for (what, response) in cases {
+        let port = garbage_server(response);
+        configure(
+            &home,
+            &format!("http://127.0.0.1:{port}/"),
+            Some(("u", "p")),
+            "timeout_secs = 3",
+        );
+        let (code, out, err) = home.run(&["--sync"]);
+        assert!(code == 3 || code == 5, "{what}: exit {code}\n{out}\n{err}");
+        assert!(
+            err.contains(&format!("127.0.0.1:{port}")),
+            "{what}: names the URL: {err}"
+        );
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert_eq!(
+            home.sqlite("SELECT group_concat(uid || ':' || rev || ':' || flags) FROM items"),
+            before,
+            "{what}: local data changed"
+        );
+    }
+    assert_eq!(home.run(&["doctor"]).0, 0);
 }

@@ -15,18 +15,40 @@ use servers::DavServer;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { side: usize, n: usize },
-    Edit { side: usize, n: usize, summary: bool, v: u8 },
-    Delete { side: usize, n: usize },
-    Undelete { side: usize, n: usize },
-    Sync { side: usize },
+    Create {
+        side: usize,
+        n: usize,
+    },
+    Edit {
+        side: usize,
+        n: usize,
+        summary: bool,
+        v: u8,
+    },
+    Delete {
+        side: usize,
+        n: usize,
+    },
+    Undelete {
+        side: usize,
+        n: usize,
+    },
+    Sync {
+        side: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0..2usize, 0..6usize).prop_map(|(side, n)| Op::Create { side, n }),
-        (0..2usize, 0..6usize, any::<bool>(), any::<u8>())
-            .prop_map(|(side, n, summary, v)| Op::Edit { side, n, summary, v }),
+        (0..2usize, 0..6usize, any::<bool>(), any::<u8>()).prop_map(|(side, n, summary, v)| {
+            Op::Edit {
+                side,
+                n,
+                summary,
+                v,
+            }
+        }),
         (0..2usize, 0..6usize).prop_map(|(side, n)| Op::Delete { side, n }),
         (0..2usize, 0..6usize).prop_map(|(side, n)| Op::Undelete { side, n }),
         (0..2usize).prop_map(|side| Op::Sync { side }),
@@ -79,7 +101,12 @@ fn apply(stores: &mut [Store; 2], server: &DavServer, op: &Op, created: &mut Vec
                 created.push(uid);
             }
         }
-        Op::Edit { side, n, summary, v } => {
+        Op::Edit {
+            side,
+            n,
+            summary,
+            v,
+        } => {
             if let Ok(item) = stores[side].find(&format!("u{n}"), None) {
                 if !item.deleted {
                     let text = String::from_utf8_lossy(&item.raw).into_owned();
@@ -121,7 +148,12 @@ fn apply(stores: &mut [Store; 2], server: &DavServer, op: &Op, created: &mut Vec
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 8, max_shrink_iters: 20, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        // 8 cases in CI (each starts a server); SYNC_PROPTEST_CASES=200 for a longer hunt.
+        cases: std::env::var("SYNC_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(8),
+        max_shrink_iters: 40,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn two_homes_converge_through_one_server(ops in proptest::collection::vec(op(), 4..24)) {

@@ -46,7 +46,12 @@ impl Side {
     /// A sync that must go through with no error and no guard.
     fn sync(&self, server: &DavServer) -> AccountReport {
         let r = self.sync_with(server, false);
-        assert!(r.error.is_none(), "{}: sync failed: {:?}", server.name(), r.error);
+        assert!(
+            r.error.is_none(),
+            "{}: sync failed: {:?}",
+            server.name(),
+            r.error
+        );
         for c in &r.collections {
             assert!(
                 c.errors.is_empty() && c.guard.is_none(),
@@ -159,13 +164,25 @@ fn crossing_suite(server: &DavServer) {
     let a = Side::new();
     let b = Side::new();
     for i in 0..5 {
-        a.create("Contacts", &format!("c{i}"), &card(&format!("c{i}"), &format!("Person {i}")));
+        a.create(
+            "Contacts",
+            &format!("c{i}"),
+            &card(&format!("c{i}"), &format!("Person {i}")),
+        );
     }
     for i in 0..3 {
-        a.create("Calendar", &format!("e{i}"), &event(&format!("e{i}"), &format!("Meeting {i}")));
+        a.create(
+            "Calendar",
+            &format!("e{i}"),
+            &event(&format!("e{i}"), &format!("Meeting {i}")),
+        );
     }
     for i in 0..2 {
-        a.create("Tasks", &format!("t{i}"), &todo(&format!("t{i}"), &format!("Task {i}")));
+        a.create(
+            "Tasks",
+            &format!("t{i}"),
+            &todo(&format!("t{i}"), &format!("Task {i}")),
+        );
     }
     // Initial sync: A's items go up, B gets them byte-identical.
     let r = a.sync(server);
@@ -192,11 +209,30 @@ fn crossing_suite(server: &DavServer) {
         "{name}: pulled byte-identical to what the server holds"
     );
 
+    // A collection that appears on the server is created locally and bound.
+    let holidays = server.create_event_calendar("Holidays");
+    client
+        .put(
+            &format!("{holidays}h1.ics"),
+            event("h1", "Day off").as_bytes(),
+            "text/calendar",
+            &Precondition::Create,
+        )
+        .expect("put");
+    a.sync(server);
+    b.sync(server);
+    let store = a.store();
+    let h1 = store
+        .find("h1", None)
+        .expect("pulled from the new collection");
+    assert_eq!(h1.collection, "Holidays", "{name}");
+    drop(store);
+
     // No-op: at most one request per collection.
     let r = a.sync(server);
     assert!(
-        r.requests <= 3,
-        "{name}: a no-op sync sent {} requests for 3 collections",
+        r.requests <= 4,
+        "{name}: a no-op sync sent {} requests for 4 collections",
         r.requests
     );
 
@@ -215,19 +251,35 @@ fn crossing_suite(server: &DavServer) {
     b.sync(server);
     a.sync(server);
     b.sync(server);
-    assert!(a.raw("c1").contains("NOTE:changed by B"), "{name}: edit crossed to A");
-    assert!(!a.live("c2"), "{name}: B's deletion put A's copy in the trash");
+    assert!(
+        a.raw("c1").contains("NOTE:changed by B"),
+        "{name}: edit crossed to A"
+    );
+    assert!(
+        !a.live("c2"),
+        "{name}: B's deletion put A's copy in the trash"
+    );
     assert!(
         a.raw("c2").contains("FN:Person 2"),
         "{name}: the trashed copy keeps its full text"
     );
-    assert!(b.raw("e1").contains("SUMMARY:Moved by A"), "{name}: edit crossed to B");
-    assert!(a.raw("third").contains("From Elsewhere"), "{name}: new server item pulled");
+    assert!(
+        b.raw("e1").contains("SUMMARY:Moved by A"),
+        "{name}: edit crossed to B"
+    );
+    assert!(
+        a.raw("third").contains("From Elsewhere"),
+        "{name}: new server item pulled"
+    );
     assert!(b.raw("third").contains("From Elsewhere"), "{name}");
     assert_eq!(members(&client, &cols.contacts), 5, "{name}: 5 - 1 + 1");
 
     // Both edit the same contact: disjoint properties merge.
-    a.edit("c0", "TEL;TYPE=CELL:+49 30 1234", "TEL;TYPE=CELL:+49 30 9999");
+    a.edit(
+        "c0",
+        "TEL;TYPE=CELL:+49 30 1234",
+        "TEL;TYPE=CELL:+49 30 9999",
+    );
     b.edit("c0", "NOTE:first note", "NOTE:B's note");
     b.sync(server);
     let r = a.sync(server);
@@ -236,8 +288,14 @@ fn crossing_suite(server: &DavServer) {
     b.sync(server);
     for side in [&a, &b] {
         let t = side.raw("c0");
-        assert!(t.contains("+49 30 9999") && t.contains("NOTE:B's note"), "{name}: {t}");
-        assert!(t.to_ascii_lowercase().contains("item1.x-ablabel"), "{name}: group kept");
+        assert!(
+            t.contains("+49 30 9999") && t.contains("NOTE:B's note"),
+            "{name}: {t}"
+        );
+        assert!(
+            t.to_ascii_lowercase().contains("item1.x-ablabel"),
+            "{name}: group kept"
+        );
     }
 
     // Both edit the same property: local wins on the server, the server's version is kept as
@@ -260,7 +318,10 @@ fn crossing_suite(server: &DavServer) {
     assert!(body_on_server(&client, &cols.events, "e0").contains("SUMMARY:A says"));
     b.sync(server);
     assert!(b.raw("e0").contains("SUMMARY:A says"), "{name}: converged");
-    assert!(b.raw("e0").contains("X-CUSTOM;X-P=1:keep me"), "{name}: X- kept");
+    assert!(
+        b.raw("e0").contains("X-CUSTOM;X-P=1:keep me"),
+        "{name}: X- kept"
+    );
 }
 
 #[test]
@@ -279,7 +340,11 @@ fn guard_suite(server: &DavServer) {
     let client = server.client();
     let a = Side::new();
     for i in 0..12 {
-        a.create("Tasks", &format!("t{i}"), &todo(&format!("t{i}"), &format!("Task {i}")));
+        a.create(
+            "Tasks",
+            &format!("t{i}"),
+            &todo(&format!("t{i}"), &format!("Task {i}")),
+        );
     }
     a.sync(server);
     let originals: Vec<String> = (0..12)
@@ -302,7 +367,10 @@ fn guard_suite(server: &DavServer) {
         assert!(a.live(&format!("t{i}")), "{name}: t{i} must stay");
     }
     // Still held on the next sync.
-    assert!(a.sync_with(server, false).guard_tripped(), "{name}: still held");
+    assert!(
+        a.sync_with(server, false).guard_tripped(),
+        "{name}: still held"
+    );
     // restore-remote puts them back, byte-identical.
     let r = restore_remote(&mut a.store(), &client, ACCOUNT, &mut |_| {});
     assert!(r.error.is_none(), "{name}: {r:?}");
@@ -322,6 +390,8 @@ fn guard_suite(server: &DavServer) {
     }
     let r = a.sync_with(server, true);
     assert!(!r.guard_tripped(), "{name}: accepted");
+    let snap = r.snapshot.clone().expect("a snapshot before trashing");
+    assert!(std::path::Path::new(&snap).exists(), "{name}: {snap}");
     let trashed: usize = r.collections.iter().map(|c| c.moved_to_trash).sum();
     assert_eq!(trashed, 10, "{name}: {r:?}");
     let in_trash = (0..12).filter(|i| !a.live(&format!("t{i}"))).count();
@@ -331,7 +401,11 @@ fn guard_suite(server: &DavServer) {
     // A few removals are normal and pass the guard.
     let c = Side::new();
     for i in 0..20 {
-        c.create("Contacts", &format!("p{i}"), &card(&format!("p{i}"), &format!("P {i}")));
+        c.create(
+            "Contacts",
+            &format!("p{i}"),
+            &card(&format!("p{i}"), &format!("P {i}")),
+        );
     }
     c.sync(server);
     for m in client.list(&cols.contacts).expect("list").iter().take(3) {
@@ -347,9 +421,14 @@ fn guard_suite(server: &DavServer) {
         d.create("Calendar", &format!("x{i}"), &event(&format!("x{i}"), "E"));
     }
     d.sync(server);
-    client.delete_collection(&cols.events).expect("delete collection");
+    client
+        .delete_collection(&cols.events)
+        .expect("delete collection");
     let r = d.sync_with(server, false);
-    assert!(r.guard_tripped(), "{name}: deleted collection must trip: {r:?}");
+    assert!(
+        r.guard_tripped(),
+        "{name}: deleted collection must trip: {r:?}"
+    );
     assert!((0..3).all(|i| d.live(&format!("x{i}"))), "{name}");
     // restore-remote re-creates the collection and uploads.
     let r = restore_remote(&mut d.store(), &client, ACCOUNT, &mut |_| {});

@@ -90,7 +90,8 @@ impl DavServer {
             let mut command = Command::new(python());
             match kind {
                 ServerKind::Radicale => {
-                    std::fs::write(dir.path().join("users"), format!("test:{password}\n")).expect("htpasswd");
+                    std::fs::write(dir.path().join("users"), format!("test:{password}\n"))
+                        .expect("htpasswd");
                     let config = format!(
                         "[server]\nhosts = 127.0.0.1:{port}\n\
                          [auth]\ntype = htpasswd\nhtpasswd_filename = {users}\n\
