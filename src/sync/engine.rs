@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::dav::{Client, CollectionKind, DavError, Precondition, RemoteCollection};
+use super::dav::{Client, CollectionKind, DavError, Fetched, Precondition, RemoteCollection};
 use super::plan::{plan, resolve, Action, Local, RemoteView, Resolution};
 use crate::format::split::resource;
 use crate::model::Kind;
@@ -93,6 +93,9 @@ pub enum SyncError {
 
 /// Items fetched per multiget and applied per transaction.
 const BATCH: usize = 250;
+
+/// Longest time uploads stay unrecorded.
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Syncs every collection of `account`.
 pub fn sync_account(
@@ -682,6 +685,7 @@ fn sync_collection(
             .map(|i| (i.id, i))
             .collect()
     };
+    let mut last_commit = std::time::Instant::now();
     for u in uploads {
         let Some(i) = fresh.get(&u.item) else {
             continue;
@@ -698,6 +702,28 @@ fn sync_collection(
                     rev: i.rev,
                     base: raw,
                 });
+            }
+            Err(DavError::PreconditionFailed { .. }) if u.pre == Precondition::Create => {
+                // Already there. The same item in the server's spelling: our own earlier
+                // upload whose record a crash lost; it only needs recording. Anything else is
+                // fetched and merged by the next sync.
+                match same_on_server(client, &u.href, i, &raw) {
+                    Some(f) => confirms.push(SyncWrite::Confirm {
+                        item_id: i.id,
+                        href: u.href.clone(),
+                        etag: f.etag,
+                        rev: i.rev,
+                        base: f.body,
+                    }),
+                    None => {
+                        c.errors.push(format!(
+                            "{}: already exists on the server with other content; it will be \
+                             merged on the next sync",
+                            u.href
+                        ));
+                        complete = false;
+                    }
+                }
             }
             Err(DavError::PreconditionFailed { .. }) => {
                 // Someone changed it meanwhile: never overwrite blindly (I5). The next sync
@@ -718,9 +744,12 @@ fn sync_collection(
             }
         }
         done += 1;
-        if confirms.len() >= BATCH {
+        tick(done);
+        // Recorded often, so a kill loses little: an upload done but not recorded is found
+        // again by its UID on the next sync, which costs a fetch.
+        if confirms.len() >= BATCH || last_commit.elapsed() > COMMIT_EVERY {
             store.apply_sync(bound.id, std::mem::take(&mut confirms), None)?;
-            tick(done);
+            last_commit = std::time::Instant::now();
         }
     }
     for (item, href, etag) in deletes {
@@ -781,6 +810,17 @@ fn sync_collection(
     store.apply_sync(bound.id, confirms, token_update)?;
     tick(done);
     Ok(())
+}
+
+/// After a create met an existing resource: the server's copy when it is the same item.
+fn same_on_server(client: &Client, href: &str, item: &SyncItem, raw: &[u8]) -> Option<Fetched> {
+    let f = client.get(href).ok()?;
+    let local = Local {
+        item,
+        raw,
+        base: None,
+    };
+    (resolve(Some(local), &f.body) == Resolution::Confirm).then_some(f)
 }
 
 /// `holdfast restore-remote`: puts every live local item the server lacks back on it,

@@ -241,6 +241,12 @@ pub fn resolve(local: Option<Local<'_>>, remote: &[u8]) -> Resolution {
     if l.base == Some(remote) {
         return Resolution::Push;
     }
+    // Never confirmed, and the server holds the same item in its own spelling (servers such as
+    // Radicale and Xandikos re-serialize what they store): an upload whose confirmation was
+    // lost, or the same item added on both sides. Same meaning: they agree.
+    if l.base.is_none() && same_meaning(l.raw, remote) {
+        return Resolution::Confirm;
+    }
     match merge(l.base, l.raw, remote) {
         Merged::Clean(m) if m == remote => Resolution::Pull {
             undelete: false,
@@ -250,6 +256,12 @@ pub fn resolve(local: Option<Local<'_>>, remote: &[u8]) -> Resolution {
         Merged::Clean(m) => Resolution::Merge(m),
         Merged::Conflict { properties } => Resolution::Conflict { properties },
     }
+}
+
+/// True when both texts parse cleanly to the same fields.
+fn same_meaning(a: &[u8], b: &[u8]) -> bool {
+    let (pa, pb) = (crate::format::parse(a), crate::format::parse(b));
+    pa.problems.is_empty() && pb.problems.is_empty() && pa.kind == pb.kind && pa.fields == pb.fields
 }
 
 #[cfg(test)]
@@ -529,6 +541,20 @@ mod tests {
         for (name, local, remote, want) in cases {
             assert_eq!(resolve(local, remote), want, "case: {name}");
         }
+        // Never confirmed; the server holds the same card in its own spelling (re-ordered,
+        // LF): the same item, only recorded. A different card is not.
+        let fresh: &'static SyncItem = Box::leak(Box::new(item(1, None, None, 1, None)));
+        let ours: &'static [u8] =
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Ann Lee\r\nEMAIL:a@x.org\r\nEND:VCARD\r\n";
+        let theirs: &'static [u8] =
+            b"BEGIN:VCARD\nVERSION:3.0\nEMAIL:a@x.org\nFN:Ann Lee\nUID:u1\nEND:VCARD\n";
+        let other: &'static [u8] =
+            b"BEGIN:VCARD\nVERSION:3.0\nEMAIL:b@x.org\nFN:Ann Lee\nUID:u1\nEND:VCARD\n";
+        assert_eq!(resolve(l(fresh, ours, None), theirs), Resolution::Confirm);
+        assert!(matches!(
+            resolve(l(fresh, ours, None), other),
+            Resolution::Conflict { .. } | Resolution::Merge(_)
+        ));
         // Both edited the whole text differently: a conflict (the merge decides the rest).
         assert!(matches!(
             resolve(l(edited, b"L", Some(b"B")), b"R"),
