@@ -74,7 +74,7 @@ def compare(a, b):
 # Radicale 3.9 info log lines:
 #   [..] [INFO] REPORT request for '/test/events/' with depth '1' received from 127.0.0.1 using '...'
 #   [..] [INFO] REPORT response status for '/test/events/' with depth '1' in 0.680 seconds: 207 Multi-Status
-REQ = re.compile(r"\[\d+/([^\]]*)\] \[INFO\] (\w+) request for '([^']*)'.*? using '([^']*)'", re.I)
+REQ = re.compile(r"\[\d+/([^\]]*)\] \[INFO\] (\w+) request for '([^']*)'(?:.*? using '([^']*)')?", re.I)
 RESP = re.compile(r"\[\d+/([^\]]*)\] \[INFO\] (\w+) response status for '([^']*)'.*? in ([0-9.]+) seconds", re.I)
 
 
@@ -91,7 +91,7 @@ def parse(text):
         m = REQ.search(line)
         if m:
             open_by_thread.setdefault(m.group(1), []).append(len(out))
-            out.append([m.group(2), m.group(3), m.group(4), None])
+            out.append([m.group(2), m.group(3), m.group(4) or "(none: dav.py)", None])
             continue
         m = RESP.search(line)
         if m and open_by_thread.get(m.group(1)):

@@ -477,3 +477,51 @@ fn garbage_answers_fail_the_request_clearly_and_lose_nothing() {
     }
     assert_eq!(home.run(&["doctor"]).0, 0);
 }
+
+fn edit_with(home: &Home, uid: &str, sed: &str) {
+    let script = home.root().join("ed.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nsed -i '{sed}' \"$1\"\n")).expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (code, _, err) = home.run_env(&["edit", uid], &[("EDITOR", script.to_str().expect("p"))]);
+    assert_eq!(code, 0, "edit {uid}: {err}");
+}
+
+#[test]
+fn a_conflict_is_listed_keeps_both_versions_and_an_edit_settles_it() {
+    let server = DavServer::radicale();
+    server.create_addressbook("Contacts");
+    let a = Home::new();
+    let b = Home::new();
+    for_server(&a, &server);
+    for_server(&b, &server);
+    import(&a, "c.vcf", &cards(2, "cf"));
+    assert_eq!(a.run(&["--sync"]).0, 0);
+    assert_eq!(b.run(&["--sync"]).0, 0);
+    edit_with(&a, "cf0", "s/^FN:.*/FN:Name from A/");
+    edit_with(&b, "cf0", "s/^FN:.*/FN:Name from B/");
+    assert_eq!(b.run(&["--sync"]).0, 0);
+    let (code, v, err) = sync_json(&a, &[]);
+    assert_eq!(code, 3, "a conflict is reported: {v}\n{err}");
+    assert_eq!(total(&v, "conflicts"), 1, "{v}");
+    assert!(err.contains("history cf0"), "{err}");
+    let listed = a.list("contacts", &["--conflicts"]);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["uid"], "cf0");
+    assert_eq!(listed[0]["full_name"], "Name from A", "local wins");
+    assert!(
+        a.history("cf0")
+            .iter()
+            .any(|r| r["text"].as_str().unwrap_or("").contains("FN:Name from B")),
+        "B's version kept as a revision"
+    );
+    assert_eq!(b.run(&["--sync"]).0, 0);
+    assert_eq!(
+        b.list("contacts", &[])[0]["full_name"],
+        "Name from A",
+        "converged on the server's copy"
+    );
+    // The user decides: an edit clears the flag, and the next sync is clean.
+    edit_with(&a, "cf0", "s/^FN:.*/FN:Name agreed/");
+    assert!(a.list("contacts", &["--conflicts"]).is_empty());
+    assert_eq!(a.run(&["--sync"]).0, 0);
+}

@@ -262,6 +262,8 @@ pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
         let problems = validate_edit(&item, &new);
         if problems.is_empty() {
             ctx.store.update(&item, &new, "edit", false)?;
+            // Editing a conflicted item is the user's decision on it.
+            ctx.store.clear_conflict(item.id)?;
             eprintln!("holdfast: saved {} as a new revision", item.uid);
             return Ok(exit::OK);
         }
@@ -472,6 +474,7 @@ pub fn revert(ctx: &mut Context, uid: &str, rev: i64, collection: Option<&str>) 
     let problems = ctx
         .store
         .update(&item, &raw, &format!("revert:{rev}"), true)?;
+    ctx.store.clear_conflict(item.id)?;
     report_problems(uid, &problems);
     if !ctx.json {
         println!(

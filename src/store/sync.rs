@@ -272,6 +272,21 @@ impl Store {
         self.backup(keep)
     }
 
+    /// Clears the conflict flag: the user has reviewed the item (edited or reverted it).
+    pub fn clear_conflict(&mut self, item_id: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE items SET flags = flags & ~?2 WHERE id = ?1",
+            params![item_id, Flags::CONFLICT],
+        )?;
+        tx.execute(
+            "UPDATE occurrences SET flags = flags & ~?2 WHERE item_id = ?1",
+            params![item_id, Flags::CONFLICT],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// A value kept in the meta table (sync keeps each account's home sets there).
     pub fn meta_value(&self, key: &str) -> Result<Option<String>> {
         self.meta(key)

@@ -626,7 +626,8 @@ fn sync_collection(
                         c.conflicts += 1;
                         c.errors.push(format!(
                             "{}: changed here and on the server ({}); kept ours on the server, \
-                             theirs as a revision (`holdfast history {}`), flagged",
+                             theirs as a revision. Review with `holdfast history {}`; `edit` or \
+                             `revert` clears the flag",
                             f.href,
                             properties.join(", "),
                             i.uid
