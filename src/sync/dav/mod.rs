@@ -114,7 +114,9 @@ pub enum DavError {
     #[error("{url}: server unreachable: {reason}")]
     Unreachable { url: String, reason: String },
     /// 401/403 on a request that needs the account.
-    #[error("{url}: authentication failed (HTTP {status}); check the account's username and password")]
+    #[error(
+        "{url}: authentication failed (HTTP {status}); check the account's username and password"
+    )]
     Auth { url: String, status: u16 },
     /// 412 on a conditional write: someone else changed (or created) the resource.
     #[error("{url}: the server's copy changed since we last saw it (HTTP 412)")]
@@ -132,7 +134,11 @@ pub enum DavError {
     Protocol { url: String, reason: String },
     /// Any other HTTP status.
     #[error("{url}: HTTP {status} {reason}")]
-    Status { url: String, status: u16, reason: String },
+    Status {
+        url: String,
+        status: u16,
+        reason: String,
+    },
 }
 
 impl DavError {
