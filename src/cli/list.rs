@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 
 use super::args::{ListArgs, ListKind};
 use super::{exit, table, usage, Context, Outcome};
-use crate::model::{Kind, Moment};
-use crate::store::{Filter, StoredItem};
+use crate::model::{Flags, Kind, Moment};
+use crate::store::{Filter, OccurrenceView, StoredItem};
 
 /// A `--from/--to` value: a date (local midnight) or an RFC 3339 time.
 pub fn parse_bound(s: &str) -> Option<i64> {
@@ -65,7 +65,7 @@ fn s(v: &Value) -> String {
 }
 
 /// `[unparsable,conflict]`, or nothing for an item without flags.
-fn flags_text(flags: crate::model::Flags) -> String {
+fn flags_text(flags: Flags) -> String {
     let n = flags.names();
     if n.is_empty() {
         String::new()
@@ -181,36 +181,69 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
 }
 
 /// Local wall-clock formatting for long lists: the zone offset is looked up once per hour of
-/// time and each day's label once, instead of a full chrono format per row.
+/// time and each day's label once, instead of a full chrono format per row. Rows come in start
+/// order, so a few recent hours (a start and its end are often in different hours) and the last
+/// day answer most rows without hashing.
 #[derive(Default)]
 struct LocalClock {
     offsets: std::collections::HashMap<i64, i64>,
     days: std::collections::HashMap<i64, String>,
+    /// (hour, offset), slot `hour % 4`.
+    recent_offsets: [Option<(i64, i64)>; 4],
+    last_day: Option<(i64, String)>,
 }
 
 impl LocalClock {
     fn offset(&mut self, ts: i64) -> i64 {
-        *self.offsets.entry(ts.div_euclid(3600)).or_insert_with(|| {
+        let hour = ts.div_euclid(3600);
+        let slot = &mut self.recent_offsets[hour.rem_euclid(4) as usize];
+        if let Some((h, off)) = *slot {
+            if h == hour {
+                return off;
+            }
+        }
+        let off = *self.offsets.entry(hour).or_insert_with(|| {
             DateTime::<Utc>::from_timestamp(ts, 0)
                 .map(|t| i64::from(t.with_timezone(&Local).offset().local_minus_utc()))
                 .unwrap_or(0)
-        })
+        });
+        *slot = Some((hour, off));
+        off
     }
 
-    /// `2025-06-02 Mon` of the local day (`local`) or of the UTC day (all-day dates).
-    fn day(&mut self, ts: i64, local: bool) -> &str {
+    /// Appends `2025-06-02 Mon` of the local day (`local`) or of the UTC day (all-day dates).
+    fn push_day(&mut self, out: &mut String, ts: i64, local: bool) {
         let t = if local { ts + self.offset(ts) } else { ts };
         let day = t.div_euclid(86_400);
-        self.days.entry(day).or_insert_with(|| {
-            DateTime::<Utc>::from_timestamp(day * 86_400, 0)
-                .map(|d| d.format("%Y-%m-%d %a").to_string())
-                .unwrap_or_default()
-        })
+        match &self.last_day {
+            Some((d, label)) if *d == day => out.push_str(label),
+            _ => {
+                let label = self
+                    .days
+                    .entry(day)
+                    .or_insert_with(|| {
+                        DateTime::<Utc>::from_timestamp(day * 86_400, 0)
+                            .map(|d| d.format("%Y-%m-%d %a").to_string())
+                            .unwrap_or_default()
+                    })
+                    .clone();
+                out.push_str(&label);
+                self.last_day = Some((day, label));
+            }
+        }
     }
 
-    fn hm(&mut self, ts: i64) -> String {
+    /// Appends the local `HH:MM` of `ts`.
+    fn push_hm(&mut self, out: &mut String, ts: i64) {
         let secs = (ts + self.offset(ts)).rem_euclid(86_400);
-        format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+        let (h, m) = (secs / 3600, secs % 3600 / 60);
+        for d in [h / 10, h % 10] {
+            out.push(char::from(b'0' + d as u8));
+        }
+        out.push(':');
+        for d in [m / 10, m % 10] {
+            out.push(char::from(b'0' + d as u8));
+        }
     }
 }
 
@@ -320,53 +353,108 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         super::emit(&format!("{}\n", Value::Array(arr)));
         return Ok(exit::OK);
     }
-    // Two passes over the rows (widths, then lines), nothing kept per row: memory and time
-    // stay proportional to the output, not to a table of strings.
+    // One pass over the window: each row's cells are copied into one buffer and measured once,
+    // then the lines are written in chunks. A second SQL pass cost more than the copy, and a
+    // whole-table string faulted in a fresh page every 4 KiB of output.
     let headers = ["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"];
     let mut widths = [20, 7, 0, 0, 0];
     for (w, h) in widths.iter_mut().zip(headers) {
         *w = (*w).max(h.len());
     }
-    let mut n = 0usize;
+    let mut rows = EventRows::default();
     ctx.store.for_each_occurrence_row(filter, from, to, |o| {
-        n += 1;
-        widths[2] = widths[2].max(table::width(o.summary));
-        widths[3] = widths[3].max(table::width(o.location));
+        let row = rows.push(o);
+        widths[2] = widths[2].max(row.summary_width);
+        widths[3] = widths[3].max(row.location_width);
         if o.flags.0 != 0 {
             widths[4] = widths[4].max(flags_text(o.flags).len());
         }
     })?;
-    if n == 0 {
+    if rows.rows.is_empty() {
         println!("No events in that window.");
         return Ok(exit::OK);
     }
-    let mut out = String::with_capacity((n + 1) * (widths.iter().sum::<usize>() + 60));
+    /// Output is written in pieces of about this size: big enough for few write calls, small
+    /// enough to stay in cache and reuse the same pages.
+    const CHUNK: usize = 256 << 10;
+    let mut out = String::with_capacity(CHUNK + 4096);
     table::push_row(&mut out, &headers, &widths);
     let mut clock = LocalClock::default();
-    let mut start = String::new();
-    let mut end = String::new();
-    ctx.store.for_each_occurrence_row(filter, from, to, |o| {
+    let (mut start, mut end) = (String::new(), String::new());
+    let mut text_at = 0;
+    for row in &rows.rows {
         start.clear();
         end.clear();
-        if o.all_day {
-            start.push_str(clock.day(o.start, false));
+        if row.all_day {
+            clock.push_day(&mut start, row.start, false);
             end.push_str("all day");
         } else {
-            let (sh, eh) = (clock.hm(o.start), clock.hm(o.end));
-            start.push_str(clock.day(o.start, true));
+            clock.push_day(&mut start, row.start, true);
             start.push(' ');
-            start.push_str(&sh);
-            end.push_str(&eh);
+            clock.push_hm(&mut start, row.start);
+            clock.push_hm(&mut end, row.end);
         }
-        let flags = flags_text(o.flags);
-        table::push_row(
+        let [summary, location, uid] = row.ends.map(|e| {
+            let cell = &rows.text[text_at..e];
+            text_at = e;
+            cell
+        });
+        let flags = flags_text(row.flags);
+        table::push_measured_row(
             &mut out,
-            &[&start, &end, o.summary, o.location, &flags, o.uid],
+            &[&start, &end, summary, location, &flags, uid],
+            |i, c| match i {
+                2 => row.summary_width,
+                3 => row.location_width,
+                _ => table::width(c),
+            },
             &widths,
         );
-    })?;
+        if out.len() >= CHUNK {
+            super::emit(&out);
+            out.clear();
+        }
+    }
     super::emit(&out);
     Ok(exit::OK)
+}
+
+/// The rows of a person's event list, their text in one buffer: summary, location and UID of
+/// each row one after the other, `ends` marking where each cell stops.
+#[derive(Default)]
+struct EventRows {
+    text: String,
+    rows: Vec<EventRow>,
+}
+
+struct EventRow {
+    start: i64,
+    end: i64,
+    all_day: bool,
+    flags: Flags,
+    ends: [usize; 3],
+    summary_width: usize,
+    location_width: usize,
+}
+
+impl EventRows {
+    fn push(&mut self, o: &OccurrenceView<'_>) -> &EventRow {
+        let mut ends = [0; 3];
+        for (end, cell) in ends.iter_mut().zip([o.summary, o.location, o.uid]) {
+            self.text.push_str(cell);
+            *end = self.text.len();
+        }
+        self.rows.push(EventRow {
+            start: o.start,
+            end: o.end,
+            all_day: o.all_day,
+            flags: o.flags,
+            ends,
+            summary_width: table::width(o.summary),
+            location_width: table::width(o.location),
+        });
+        &self.rows[self.rows.len() - 1]
+    }
 }
 
 /// Contacts for people: one pass over borrowed rows (a search is the costly part here, so it

@@ -1,5 +1,7 @@
 //! Reading: lists, search, birthdays, and items' bytes for export.
 
+use std::borrow::Cow;
+
 use chrono::{Duration, NaiveDate};
 use rusqlite::params;
 
@@ -74,6 +76,46 @@ pub struct ContactView<'a> {
     pub uid: &'a str,
 }
 
+/// What a contact list shows of a contact's `data` (columns.rs): borrowed from the row unless
+/// the JSON escapes something.
+#[derive(serde::Deserialize)]
+struct ContactListFields<'a> {
+    #[serde(borrow, default)]
+    org: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "first")]
+    emails: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "first")]
+    phones: Option<Cow<'a, str>>,
+}
+
+/// The first string of a JSON array (or null), the rest skipped unparsed into values.
+fn first<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct First;
+    impl<'de> serde::de::Visitor<'de> for First {
+        type Value = Option<Cow<'de, str>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of strings or null")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            #[derive(serde::Deserialize)]
+            struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+            let first = seq.next_element::<Text<'de>>()?.map(|t| t.0);
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+    }
+    d.deserialize_any(First)
+}
+
 /// FTS5 query from what a person typed: every word must match as a prefix, accents folded.
 pub(super) fn fts_query(q: &str) -> Option<String> {
     let folded = super::fold_for_search(q);
@@ -120,12 +162,10 @@ impl Store {
     ) -> Result<()> {
         let mut f = f.clone();
         f.kind = Some(Kind::Contact);
-        let (sql, fts) = list_sql(
-            &f,
-            "i.title, coalesce(json_extract(i.data, '$.org'), ''),
-             coalesce(json_extract(i.data, '$.emails[0]'), ''),
-             coalesce(json_extract(i.data, '$.phones[0]'), ''), i.flags, i.uid",
-        );
+        // The three fields are read from `data` here rather than with json_extract: SQLite
+        // parsed the document once per row into its binary form, which cost more than the
+        // lookup of the row itself.
+        let (sql, fts) = list_sql(&f, "i.title, i.data, i.flags, i.uid");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params![
             f.kind.map(Kind::as_str),
@@ -135,13 +175,17 @@ impl Store {
             fts
         ])?;
         while let Some(r) = rows.next()? {
+            let data = r.get_ref(1)?.as_str()?;
+            let d: ContactListFields<'_> = serde_json::from_str(data).map_err(|e| {
+                super::StoreError::Invalid(format!("contact fields are not valid JSON: {e}"))
+            })?;
             each(&ContactView {
                 name: r.get_ref(0)?.as_str()?,
-                org: r.get_ref(1)?.as_str()?,
-                email: r.get_ref(2)?.as_str()?,
-                phone: r.get_ref(3)?.as_str()?,
-                flags: Flags(r.get(4)?),
-                uid: r.get_ref(5)?.as_str()?,
+                org: d.org.as_deref().unwrap_or(""),
+                email: d.emails.as_deref().unwrap_or(""),
+                phone: d.phones.as_deref().unwrap_or(""),
+                flags: Flags(r.get(2)?),
+                uid: r.get_ref(3)?.as_str()?,
             });
         }
         Ok(())
