@@ -70,6 +70,43 @@ pub struct Account {
     pub photos_url: Option<String>,
 }
 
+impl Account {
+    /// The password, from its command, variable or the file. The value is never printed:
+    /// errors name the account and the source only.
+    pub fn password_value(&self) -> Result<Option<String>, ConfigError> {
+        let err = |reason: String| ConfigError {
+            path: PathBuf::from(format!("account {:?}", self.name)),
+            reason,
+        };
+        match &self.password {
+            PasswordSource::None => Ok(None),
+            PasswordSource::Inline(p) => Ok(Some(p.clone())),
+            PasswordSource::Env(var) => std::env::var(var)
+                .map(Some)
+                .map_err(|_| err(format!("password_env names {var}, which is not set"))),
+            PasswordSource::Command(cmd) => {
+                let program = cmd.first().map(String::as_str).unwrap_or_default();
+                let out = std::process::Command::new(program)
+                    .args(&cmd[1..])
+                    .stdin(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::inherit())
+                    .output()
+                    .map_err(|e| err(format!("password_command {program:?} could not run: {e}")))?;
+                if !out.status.success() {
+                    return Err(err(format!(
+                        "password_command {program:?} failed ({})",
+                        out.status
+                    )));
+                }
+                let text = String::from_utf8_lossy(&out.stdout);
+                // `pass` prints the password on the first line and notes after it.
+                let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+                Ok(Some(first.to_string()))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncSettings {
     pub interval_secs: u64,

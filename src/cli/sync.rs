@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{exit, usage, Context, Failure, Outcome};
-use crate::config::{Account, PasswordSource};
+use crate::config::Account;
 use crate::sync::dav::Options;
 use crate::sync::engine::{AccountReport, Settings};
 use crate::sync::worker::{AccountSetup, SyncEvent, SyncHandle};
@@ -57,7 +57,7 @@ pub fn run(
             name: a.name.clone(),
             url: a.url.clone(),
             username: a.username.clone(),
-            password: password(a)?,
+            password: a.password_value()?,
         });
         if a.url.starts_with("http://") && !is_loopback(&a.url) {
             eprintln!(
@@ -212,45 +212,6 @@ fn print_summary(reports: &[AccountReport], restore: bool) {
             String::new()
         }
     ));
-}
-
-/// The account's password, from its command, variable or the file. The value is never printed:
-/// errors name the account and the source only.
-fn password(a: &Account) -> Result<Option<String>, Failure> {
-    match &a.password {
-        PasswordSource::None => Ok(None),
-        PasswordSource::Inline(p) => Ok(Some(p.clone())),
-        PasswordSource::Env(var) => std::env::var(var).map(Some).map_err(|_| {
-            usage(format!(
-                "account {:?}: password_env names {var}, which is not set",
-                a.name
-            ))
-        }),
-        PasswordSource::Command(cmd) => {
-            let program = cmd.first().map(String::as_str).unwrap_or_default();
-            let out = std::process::Command::new(program)
-                .args(&cmd[1..])
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .map_err(|e| {
-                    usage(format!(
-                        "account {:?}: password_command {program:?} could not run: {e}",
-                        a.name
-                    ))
-                })?;
-            if !out.status.success() {
-                return Err(usage(format!(
-                    "account {:?}: password_command {program:?} failed ({})",
-                    a.name, out.status
-                )));
-            }
-            let text = String::from_utf8_lossy(&out.stdout);
-            // `pass` prints the password on the first line and notes after it.
-            let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
-            Ok(Some(first.to_string()))
-        }
-    }
 }
 
 fn is_loopback(url: &str) -> bool {

@@ -153,6 +153,46 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// One screenful of a list: `limit` items from `offset`, in list order. The UI pages
+    /// through long lists with this instead of loading every row.
+    pub fn page(&self, f: &Filter, offset: usize, limit: usize) -> Result<Vec<StoredItem>> {
+        let (sql, fts) = list_sql(f, ITEM_COLUMNS);
+        let sql = format!("{sql} LIMIT {limit} OFFSET {offset}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                f.kind.map(Kind::as_str),
+                f.trash,
+                f.conflicts,
+                f.collection,
+                fts
+            ],
+            row_to_item,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many items a list has.
+    pub fn count(&self, f: &Filter) -> Result<usize> {
+        let (sql, fts) = list_sql(f, "count(*)");
+        // The count needs no order: cut it off.
+        let sql = match sql.rfind("ORDER BY") {
+            Some(i) => sql[..i].to_string(),
+            None => sql,
+        };
+        let n: i64 = self.conn.prepare_cached(&sql)?.query_row(
+            params![
+                f.kind.map(Kind::as_str),
+                f.trash,
+                f.conflicts,
+                f.collection,
+                fts
+            ],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
     /// What a person's contact list shows, one row at a time and borrowed from the database,
     /// without decoding each item's fields: the fast path for long lists.
     pub fn for_each_contact_row(

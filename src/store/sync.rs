@@ -581,8 +581,31 @@ fn apply_one(
     }
 }
 
-/// Counts of sync state, for doctor and tests.
+/// Counts of sync state, for doctor, the status bar and tests.
 impl Store {
+    /// Local changes not yet on the server: edited or deleted since the last confirmation, or
+    /// never uploaded, in bound collections.
+    pub fn pending_changes(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM items i JOIN collections c ON c.id = i.collection_id
+             LEFT JOIN sync_state s ON s.item_id = i.id
+             WHERE c.href IS NOT NULL
+               AND ((s.item_id IS NULL AND i.deleted_at IS NULL)
+                 OR (s.item_id IS NOT NULL AND s.synced_rev != i.rev))",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Items flagged unparsable or conflict (live ones).
+    pub fn flagged_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM items WHERE flags != 0 AND deleted_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn sync_state_counts(&self) -> Result<HashMap<i64, i64>> {
         let mut stmt = self
             .conn
