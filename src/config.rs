@@ -17,6 +17,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
 struct RawConfig {
     account: Option<Vec<RawAccount>>,
     sync: Option<RawSync>,
+    keys: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +123,8 @@ pub struct Config {
     pub path: PathBuf,
     pub accounts: Vec<Account>,
     pub sync: SyncSettings,
+    /// Key binding overrides (`[keys]`: action = ["key", …]); checked by the UI's keymap.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
     /// Things the user should know (a readable password file …).
     pub warnings: Vec<String>,
 }
@@ -256,6 +259,7 @@ impl Config {
             path: path.to_path_buf(),
             accounts,
             sync,
+            keys: user.keys.unwrap_or_default(),
             warnings: Vec::new(),
         })
     }

@@ -3,6 +3,8 @@
 //! Crate map (dependencies point one way, down this list; nothing lower imports anything higher,
 //! and `tests/architecture.rs` fails the build if that erodes):
 //!
+//! - `tui/`     the terminal UI (ratatui): App state and update, views, keymap, theme; talks to the
+//!   store and to the sync worker over channels.
 //! - `sync/`    CalDAV/CardDAV: `dav/` (reqwest + quick-xml client) and the engine (plan, apply,
 //!   merge, deletion guard).
 //! - `cli/`     headless commands (import, export, list, new, edit, history, backup, doctor …).
@@ -23,3 +25,4 @@ pub mod format;
 pub mod model;
 pub mod store;
 pub mod sync;
+pub mod tui;

@@ -31,6 +31,9 @@ pub struct Args {
     /// With --sync: apply remote deletions the guard held back (they go to the trash)
     #[arg(long)]
     pub accept_remote_deletions: bool,
+    /// Draw the UI's first complete frame and exit (for measuring start-up)
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -4,105 +4,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::Command as Process;
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, Utc};
 
 use super::args::NewCommand;
 use super::{exit, table, usage, Context, Failure, Outcome};
 use crate::format::split::NO_UID_PREFIX;
-use crate::format::{self, lines, tz::Zone, write};
+use crate::format::{self, input, lines, tz::Zone, write};
 use crate::model::Kind;
 
-/// The user's IANA zone: `TZ`, then /etc/timezone, then the /etc/localtime link. None means
-/// floating time (still the user's local zone, just unnamed).
-pub fn local_zone_name() -> Option<String> {
-    let candidates = [
-        std::env::var("TZ")
-            .ok()
-            .map(|t| t.trim_start_matches(':').to_string()),
-        std::fs::read_to_string("/etc/timezone")
-            .ok()
-            .map(|s| s.trim().to_string()),
-        std::fs::read_link("/etc/localtime").ok().and_then(|p| {
-            let s = p.to_string_lossy().into_owned();
-            s.split_once("zoneinfo/").map(|(_, z)| z.to_string())
-        }),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|n| n.contains('/') || n == "UTC")
-        .filter(|n| matches!(Zone::named(n), Some(Zone::Iana(_))))
-}
-
 fn parse_when(s: &str, all_day: bool, tz: &Option<String>) -> Result<write::Start, Failure> {
-    let s = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(if all_day {
-            write::Start::Date(d)
-        } else {
-            write::Start::Local(d.and_hms_opt(0, 0, 0).unwrap_or_default(), tz.clone())
-        });
-    }
-    if all_day {
-        return Err(usage(format!(
-            "{s:?}: an all-day event takes a date (YYYY-MM-DD)"
-        )));
-    }
-    for fmt in [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Ok(write::Start::Local(t, tz.clone()));
-        }
-    }
-    Err(usage(format!(
-        "{s:?}: use \"YYYY-MM-DD HH:MM\" (or a date with --all-day)"
-    )))
-}
-
-/// `1h`, `30m`, `1h30m`, `2d`, or an ISO 8601 duration, into ISO 8601.
-fn parse_duration(s: &str) -> Option<String> {
-    let s = s.trim();
-    if s.starts_with('P') {
-        return format::ical::parse_duration(s).map(|_| s.to_string());
-    }
-    let (mut days, mut hours, mut minutes) = (0, 0, 0);
-    let mut num = String::new();
-    for c in s.chars() {
-        match c {
-            '0'..='9' => num.push(c),
-            'd' | 'h' | 'm' => {
-                let n: i64 = num.parse().ok()?;
-                num.clear();
-                match c {
-                    'd' => days += n,
-                    'h' => hours += n,
-                    _ => minutes += n,
-                }
-            }
-            _ => return None,
-        }
-    }
-    if !num.is_empty() || days + hours + minutes == 0 {
-        return None;
-    }
-    let mut out = String::from("P");
-    if days > 0 {
-        out.push_str(&format!("{days}D"));
-    }
-    if hours + minutes > 0 {
-        out.push('T');
-        if hours > 0 {
-            out.push_str(&format!("{hours}H"));
-        }
-        if minutes > 0 {
-            out.push_str(&format!("{minutes}M"));
-        }
-    }
-    Some(out)
+    input::parse_when(s, all_day, tz).map_err(usage)
 }
 
 fn report_problems(uid: &str, problems: &[crate::model::Problem]) {
@@ -152,13 +63,13 @@ pub fn new(ctx: &mut Context, cmd: NewCommand) -> Outcome {
                     }
                 },
                 None if all_day => None,
-                None => local_zone_name(),
+                None => input::local_zone_name(),
             };
             let start = parse_when(&start, all_day, &tz)?;
             let end = end.map(|e| parse_when(&e, all_day, &tz)).transpose()?;
             let duration =
                 match duration {
-                    Some(d) => Some(parse_duration(&d).ok_or_else(|| {
+                    Some(d) => Some(input::parse_duration(&d).ok_or_else(|| {
                         usage(format!("--duration {d:?}: use 30m, 1h, 1h30m, 2d"))
                     })?),
                     None if end.is_none() && !all_day => Some("PT1H".to_string()),
@@ -185,7 +96,7 @@ pub fn new(ctx: &mut Context, cmd: NewCommand) -> Outcome {
             parent,
             collection,
         } => {
-            let tz = local_zone_name();
+            let tz = input::local_zone_name();
             let due = due
                 .map(|d| {
                     let date_only = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").is_ok();

@@ -106,6 +106,7 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
         trash: a.trash,
         conflicts: a.conflicts,
         collection: a.collection.clone(),
+        ..Filter::default()
     };
     if let (Some(from), Some(to)) = (&a.from, &a.to) {
         if kind != Kind::Event {

@@ -6,6 +6,7 @@
 
 pub mod edit;
 pub mod ical;
+pub mod input;
 pub mod lines;
 pub mod merge;
 pub mod occur;

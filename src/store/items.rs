@@ -659,6 +659,21 @@ impl Store {
             })
     }
 
+    /// The item with this id (live or trashed).
+    pub fn get(&self, id: i64) -> Result<StoredItem> {
+        self.conn
+            .prepare_cached(
+                "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, r.raw, i.rev, i.flags,
+                        i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
+                 FROM items i JOIN collections c ON c.id = i.collection_id
+                      JOIN item_raw r ON r.item_id = i.id
+                 WHERE i.id = ?1",
+            )?
+            .query_row([id], row_to_item)
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("#{id}")))
+    }
+
     /// Finds a live or trashed item by UID, optionally inside one collection.
     pub fn find(&self, uid: &str, collection: Option<&str>) -> Result<StoredItem> {
         let mut stmt = self.conn.prepare_cached(

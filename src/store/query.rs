@@ -17,6 +17,11 @@ pub struct Filter {
     pub trash: bool,
     pub conflicts: bool,
     pub collection: Option<String>,
+    /// To-dos not completed or cancelled only.
+    pub open_only: bool,
+    /// Due in [from, to) (UTC seconds), when set.
+    pub due_from: Option<i64>,
+    pub due_to: Option<i64>,
 }
 
 /// An item's bytes, borrowed from the database row (export streams these).
@@ -52,13 +57,24 @@ fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
             "?5 IS NULL",
         )
     };
+    // Numbers only, so they go into the text (each distinct text is its own cached plan).
+    let mut extra = String::new();
+    if f.open_only {
+        extra.push_str(" AND (i.status IS NULL OR i.status NOT IN ('COMPLETED', 'CANCELLED'))");
+    }
+    if let Some(t) = f.due_from {
+        extra.push_str(&format!(" AND i.due_ts >= {t}"));
+    }
+    if let Some(t) = f.due_to {
+        extra.push_str(&format!(" AND i.due_ts < {t}"));
+    }
     let sql = format!(
         "SELECT {columns} FROM {from}
          WHERE {search}
            AND (?1 IS NULL OR i.kind = ?1)
            AND (i.deleted_at IS NOT NULL) = ?2
            AND (?3 = 0 OR i.flags & {} != 0)
-           AND (?4 IS NULL OR c.name = ?4)
+           AND (?4 IS NULL OR c.name = ?4){extra}
          ORDER BY {order}",
         Flags::CONFLICT
     );

@@ -37,6 +37,8 @@ impl std::fmt::Debug for AccountSetup {
 pub enum SyncRequest {
     /// Sync every account now.
     Now,
+    /// Sync now, applying remote deletions the guard held back (into the trash).
+    NowAcceptingDeletions,
     /// Upload every live local item the server lacks (`holdfast restore-remote`).
     RestoreRemote,
     /// Finish the current step and end the thread.
@@ -97,6 +99,11 @@ impl SyncHandle {
         let _ = self.requests.send(SyncRequest::Now);
     }
 
+    /// Asks for a sync that accepts remote deletions (the user answered the guard).
+    pub fn sync_accepting_deletions(&self) {
+        let _ = self.requests.send(SyncRequest::NowAcceptingDeletions);
+    }
+
     /// Asks for `restore-remote`; returns at once.
     pub fn restore_remote(&self) {
         let _ = self.requests.send(SyncRequest::RestoreRemote);
@@ -144,10 +151,15 @@ fn worker(
                 Err(_) => return,
             },
         };
-        let restore = match request {
+        let (restore, accept) = match request {
             SyncRequest::Stop => return,
-            SyncRequest::Now => false,
-            SyncRequest::RestoreRemote => true,
+            SyncRequest::Now => (false, false),
+            SyncRequest::NowAcceptingDeletions => (false, true),
+            SyncRequest::RestoreRemote => (true, false),
+        };
+        let settings = Settings {
+            accept_remote_deletions: settings.accept_remote_deletions || accept,
+            ..settings.clone()
         };
         for a in &accounts {
             let _ = events.send(SyncEvent::Started {

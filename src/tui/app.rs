@@ -1,0 +1,1101 @@
+//! The UI's state and its one update function. `App::update` does no I/O: it changes state and
+//! returns `Effect`s; the runtime (`tui/mod.rs`) carries them out against the store or the sync
+//! worker and feeds the results back as `Msg::Loaded`. So every key is testable without a
+//! terminal, a database or a network.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+
+use super::keymap::{Action, Key, Keymap, Resolved};
+use crate::model::Revision;
+use crate::store::StoredItem;
+use crate::sync::engine::AccountReport;
+
+/// The four views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Contacts,
+    Calendar,
+    Todos,
+    Photos,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [View::Contacts, View::Calendar, View::Todos, View::Photos];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Contacts => "Contacts",
+            View::Calendar => "Calendar",
+            View::Todos => "To-dos",
+            View::Photos => "Photos",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Contacts => "contacts",
+            View::Calendar => "calendar",
+            View::Todos => "todos",
+            View::Photos => "photos",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalMode {
+    Month,
+    Week,
+    Agenda,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TodoFilter {
+    Open,
+    All,
+    Today,
+    Overdue,
+}
+
+impl TodoFilter {
+    pub fn label(self) -> &'static str {
+        match self {
+            TodoFilter::Open => "open",
+            TodoFilter::All => "all",
+            TodoFilter::Today => "due today",
+            TodoFilter::Overdue => "overdue",
+        }
+    }
+
+    fn next(self) -> TodoFilter {
+        match self {
+            TodoFilter::Open => TodoFilter::All,
+            TodoFilter::All => TodoFilter::Today,
+            TodoFilter::Today => TodoFilter::Overdue,
+            TodoFilter::Overdue => TodoFilter::Open,
+        }
+    }
+}
+
+/// A list that pages from SQL: only the rows on screen are loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Paged {
+    /// Index of the first loaded row in the whole list.
+    pub offset: usize,
+    pub rows: Vec<StoredItem>,
+    /// Rows in the whole list.
+    pub total: usize,
+    /// Selected row (index in the whole list).
+    pub selected: usize,
+    /// The filter typed with `/` (empty: none).
+    pub query: String,
+}
+
+impl Paged {
+    pub fn current(&self) -> Option<&StoredItem> {
+        self.selected
+            .checked_sub(self.offset)
+            .and_then(|i| self.rows.get(i))
+    }
+
+    /// Moves the selection by `delta` (clamped); true when the page must be reloaded.
+    fn step(&mut self, delta: isize, height: usize) -> bool {
+        if self.total == 0 {
+            return false;
+        }
+        let last = self.total - 1;
+        let target = (self.selected as isize + delta).clamp(0, last as isize) as usize;
+        self.select(target, height)
+    }
+
+    fn select(&mut self, target: usize, height: usize) -> bool {
+        self.selected = target.min(self.total.saturating_sub(1));
+        let height = height.max(1);
+        if self.selected < self.offset || self.selected >= self.offset + height {
+            self.offset = if self.selected < self.offset {
+                self.selected
+            } else {
+                self.selected + 1 - height
+            };
+            return true;
+        }
+        self.selected >= self.offset + self.rows.len()
+    }
+}
+
+/// One line of a day in the calendar: what the grid and agenda show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Local "HH:MM", or None for all-day.
+    pub time: Option<String>,
+    pub end: Option<String>,
+    pub summary: String,
+    pub location: String,
+    pub uid: String,
+    pub birthday: bool,
+    pub color: Option<String>,
+}
+
+/// A day of the visible period: its first entries and how many there are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Day {
+    pub entries: Vec<Entry>,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub mode: CalMode,
+    pub today: NaiveDate,
+    pub cursor: NaiveDate,
+    /// Loaded days of the visible period.
+    pub days: BTreeMap<NaiveDate, Day>,
+    /// Entry selected within the cursor day.
+    pub entry: usize,
+    /// The selected event, loaded for the detail pane.
+    pub detail: Option<StoredItem>,
+}
+
+impl Calendar {
+    /// The days the current mode shows.
+    pub fn period(&self) -> (NaiveDate, NaiveDate) {
+        match self.mode {
+            CalMode::Month => {
+                let first = self.cursor.with_day(1).unwrap_or(self.cursor);
+                let start = first - Duration::days(first.weekday().num_days_from_monday() as i64);
+                (start, start + Duration::days(42))
+            }
+            CalMode::Week => {
+                let start = self.cursor
+                    - Duration::days(self.cursor.weekday().num_days_from_monday() as i64);
+                (start, start + Duration::days(7))
+            }
+            CalMode::Agenda => (self.cursor, self.cursor + Duration::days(14)),
+        }
+    }
+
+    pub fn selected_entry(&self) -> Option<&Entry> {
+        self.days
+            .get(&self.cursor)
+            .and_then(|d| d.entries.get(self.entry))
+    }
+}
+
+/// Per-account sync state for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncState {
+    Idle,
+    Syncing { done: usize, total: usize },
+    Ok { at: i64 },
+    Unreachable { since: i64, next: i64 },
+    Failed { at: i64, reason: String },
+    Guard { at: i64 },
+}
+
+/// A window over the view.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help,
+    /// Trash or flagged items: a list to restore from / look at.
+    Items {
+        title: String,
+        trash: bool,
+        items: Vec<StoredItem>,
+        selected: usize,
+    },
+    History {
+        item: StoredItem,
+        revisions: Vec<Revision>,
+        selected: usize,
+    },
+    /// The deletion guard tripped: what the server did, and three ways on.
+    Guard {
+        account: String,
+        text: String,
+        selected: usize,
+    },
+    /// A small form: one text field per line.
+    Form(Form),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    Contact,
+    Event,
+    Todo,
+}
+
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub kind: FormKind,
+    pub fields: Vec<(String, String)>,
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+impl Form {
+    pub fn new(kind: FormKind, today: NaiveDate) -> Form {
+        let fields: Vec<(&str, String)> = match kind {
+            FormKind::Contact => vec![
+                ("Full name", String::new()),
+                ("Email", String::new()),
+                ("Phone", String::new()),
+                ("Organisation", String::new()),
+            ],
+            FormKind::Event => vec![
+                ("Summary", String::new()),
+                ("Start", format!("{today} 09:00")),
+                ("Duration", "1h".into()),
+                ("Location", String::new()),
+                ("Repeat (RRULE)", String::new()),
+            ],
+            FormKind::Todo => vec![
+                ("Summary", String::new()),
+                ("Due (YYYY-MM-DD)", String::new()),
+                ("Priority (1-9)", String::new()),
+            ],
+        };
+        Form {
+            kind,
+            fields: fields
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b))
+                .collect(),
+            focus: 0,
+            error: None,
+        }
+    }
+
+    pub fn value(&self, i: usize) -> &str {
+        self.fields.get(i).map(|f| f.1.trim()).unwrap_or("")
+    }
+}
+
+/// What the runtime does for `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadContacts,
+    LoadTodos,
+    LoadCalendar,
+    LoadDetail { uid: String },
+    LoadStatus,
+    LoadTrash,
+    LoadFlagged,
+    LoadHistory { id: i64 },
+    SyncNow,
+    RestoreRemote,
+    AcceptDeletions { account: String },
+    ToggleDone { id: i64 },
+    Delete { id: i64 },
+    Undelete { id: i64 },
+    Revert { id: i64, rev: i64 },
+    Edit { id: i64 },
+    Create(FormValues),
+    SaveLastView,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormValues {
+    pub kind: String,
+    pub values: Vec<String>,
+}
+
+/// Results the runtime feeds back.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    Contacts {
+        rows: Vec<StoredItem>,
+        total: usize,
+    },
+    Todos {
+        rows: Vec<StoredItem>,
+        total: usize,
+    },
+    Calendar {
+        days: BTreeMap<NaiveDate, Day>,
+    },
+    Detail(Option<StoredItem>),
+    Status {
+        pending: i64,
+        flagged: i64,
+    },
+    Items {
+        trash: bool,
+        items: Vec<StoredItem>,
+    },
+    History {
+        item: StoredItem,
+        revisions: Vec<Revision>,
+    },
+    /// A change went through; `undo` says how to take it back.
+    Changed {
+        message: String,
+        undo: Option<Effect>,
+    },
+    Failed(String),
+    FormError(String),
+}
+
+/// Everything that can happen.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A clock tick (seconds since the epoch): status texts age.
+    Tick(i64),
+    SyncStarted {
+        account: String,
+    },
+    SyncProgress {
+        account: String,
+        done: usize,
+        total: usize,
+    },
+    SyncDone {
+        report: AccountReport,
+        now: i64,
+    },
+    Loaded(Loaded),
+}
+
+pub struct App {
+    pub view: View,
+    pub keymap: Keymap,
+    pending_key: Option<Key>,
+    pub contacts: Paged,
+    pub todos: Paged,
+    pub todo_filter: TodoFilter,
+    pub calendar: Calendar,
+    /// Typing into the filter of the current view.
+    pub searching: bool,
+    pub overlay: Option<Overlay>,
+    pub sync: BTreeMap<String, SyncState>,
+    pub pending_changes: i64,
+    pub flagged: i64,
+    /// One line at the bottom: the last thing that happened.
+    pub message: Option<String>,
+    undo: Vec<Effect>,
+    pub now: i64,
+    /// Rows a list shows (set from the terminal size).
+    pub list_height: usize,
+    pub size: (u16, u16),
+    pub interval_secs: u64,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, view: View, today: NaiveDate, now: i64, accounts: &[String]) -> App {
+        App {
+            view,
+            keymap,
+            pending_key: None,
+            contacts: Paged::default(),
+            todos: Paged::default(),
+            todo_filter: TodoFilter::Open,
+            calendar: Calendar {
+                mode: CalMode::Month,
+                today,
+                cursor: today,
+                days: BTreeMap::new(),
+                entry: 0,
+                detail: None,
+            },
+            searching: false,
+            overlay: None,
+            sync: accounts
+                .iter()
+                .map(|a| (a.clone(), SyncState::Idle))
+                .collect(),
+            pending_changes: 0,
+            flagged: 0,
+            message: None,
+            undo: Vec::new(),
+            now,
+            list_height: 20,
+            size: (80, 24),
+            interval_secs: 300,
+            quit: false,
+        }
+    }
+
+    /// What to load first.
+    pub fn start(&self) -> Vec<Effect> {
+        vec![
+            Effect::LoadContacts,
+            Effect::LoadTodos,
+            Effect::LoadCalendar,
+            Effect::LoadStatus,
+        ]
+    }
+
+    fn paged(&mut self) -> Option<&mut Paged> {
+        match self.view {
+            View::Contacts => Some(&mut self.contacts),
+            View::Todos => Some(&mut self.todos),
+            _ => None,
+        }
+    }
+
+    fn reload_current(&self) -> Effect {
+        match self.view {
+            View::Todos => Effect::LoadTodos,
+            View::Calendar => Effect::LoadCalendar,
+            _ => Effect::LoadContacts,
+        }
+    }
+
+    /// The one place state changes.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(k) if k.kind != KeyEventKind::Release => self.key(k),
+            Msg::Key(_) => Vec::new(),
+            Msg::Mouse(m) => self.mouse(m),
+            Msg::Resize { width, height } => {
+                self.resize(width, height);
+                vec![Effect::LoadContacts, Effect::LoadTodos]
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                let today = chrono::DateTime::from_timestamp(now, 0)
+                    .map(|t| t.with_timezone(&chrono::Local).date_naive());
+                match today {
+                    Some(d) if d != self.calendar.today => {
+                        self.calendar.today = d;
+                        vec![Effect::LoadCalendar]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            Msg::SyncStarted { account } => {
+                self.sync
+                    .insert(account, SyncState::Syncing { done: 0, total: 0 });
+                Vec::new()
+            }
+            Msg::SyncProgress {
+                account,
+                done,
+                total,
+            } => {
+                self.sync
+                    .insert(account, SyncState::Syncing { done, total });
+                Vec::new()
+            }
+            Msg::SyncDone { report, now } => self.sync_done(report, now),
+            Msg::Loaded(l) => self.loaded(l),
+        }
+    }
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.size = (width, height);
+        // Tabs, a header row, the status bar and the message line.
+        self.list_height = (height as usize).saturating_sub(5).max(1);
+    }
+
+    fn sync_done(&mut self, r: AccountReport, now: i64) -> Vec<Effect> {
+        let state = if r.unreachable {
+            SyncState::Unreachable {
+                since: now,
+                next: now + self.interval_secs as i64,
+            }
+        } else if r.guard_tripped() {
+            let lines: Vec<String> = r
+                .collections
+                .iter()
+                .filter_map(|c| {
+                    c.guard.as_ref().map(|g| {
+                        format!(
+                            "{}: {} ({} items held back)",
+                            c.collection, g.reason, g.held_back
+                        )
+                    })
+                })
+                .collect();
+            self.overlay = Some(Overlay::Guard {
+                account: r.account.clone(),
+                text: lines.join("\n"),
+                selected: 2,
+            });
+            SyncState::Guard { at: now }
+        } else if let Some(e) = &r.error {
+            SyncState::Failed {
+                at: now,
+                reason: e.clone(),
+            }
+        } else {
+            SyncState::Ok { at: now }
+        };
+        let pulled: usize = r
+            .collections
+            .iter()
+            .map(|c| c.pulled + c.moved_to_trash)
+            .sum();
+        let conflicts: usize = r.collections.iter().map(|c| c.conflicts).sum();
+        if conflicts > 0 {
+            self.message = Some(format!(
+                "{}: {conflicts} conflict(s) — press C to review",
+                r.account
+            ));
+        }
+        self.sync.insert(r.account, state);
+        let mut fx = vec![Effect::LoadStatus];
+        if pulled > 0 {
+            fx.extend([
+                Effect::LoadContacts,
+                Effect::LoadTodos,
+                Effect::LoadCalendar,
+            ]);
+        }
+        fx
+    }
+
+    fn loaded(&mut self, l: Loaded) -> Vec<Effect> {
+        match l {
+            Loaded::Contacts { rows, total } => {
+                self.contacts.rows = rows;
+                self.contacts.total = total;
+                if self.contacts.selected >= total {
+                    self.contacts.selected = total.saturating_sub(1);
+                }
+            }
+            Loaded::Todos { rows, total } => {
+                self.todos.rows = rows;
+                self.todos.total = total;
+                if self.todos.selected >= total {
+                    self.todos.selected = total.saturating_sub(1);
+                }
+            }
+            Loaded::Calendar { days } => {
+                self.calendar.days = days;
+                let n = self
+                    .calendar
+                    .days
+                    .get(&self.calendar.cursor)
+                    .map_or(0, |d| d.entries.len());
+                self.calendar.entry = self.calendar.entry.min(n.saturating_sub(1));
+                return self.detail_effect();
+            }
+            Loaded::Detail(item) => self.calendar.detail = item,
+            Loaded::Status { pending, flagged } => {
+                self.pending_changes = pending;
+                self.flagged = flagged;
+            }
+            Loaded::Items { trash, items } => {
+                self.overlay = Some(Overlay::Items {
+                    title: if trash {
+                        "Trash — Enter restores".into()
+                    } else {
+                        "Flagged (conflicts, unreadable) — R shows history".into()
+                    },
+                    trash,
+                    items,
+                    selected: 0,
+                });
+            }
+            Loaded::History { item, revisions } => {
+                let selected = revisions.len().saturating_sub(1);
+                self.overlay = Some(Overlay::History {
+                    item,
+                    revisions,
+                    selected,
+                });
+            }
+            Loaded::Changed { message, undo } => {
+                self.message = Some(message);
+                if let Some(u) = undo {
+                    self.undo.push(u);
+                }
+                return vec![
+                    Effect::LoadContacts,
+                    Effect::LoadTodos,
+                    Effect::LoadCalendar,
+                    Effect::LoadStatus,
+                ];
+            }
+            Loaded::Failed(e) => self.message = Some(e),
+            Loaded::FormError(e) => {
+                if let Some(Overlay::Form(f)) = &mut self.overlay {
+                    f.error = Some(e);
+                } else {
+                    self.message = Some(e);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn detail_effect(&self) -> Vec<Effect> {
+        match self.calendar.selected_entry() {
+            Some(e) if !e.birthday => vec![Effect::LoadDetail { uid: e.uid.clone() }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if self.searching {
+            return self.search_key(k);
+        }
+        if let Some(Overlay::Form(_)) = self.overlay {
+            return self.form_key(k);
+        }
+        let key = Key::from_event(&k);
+        let action = match self.keymap.resolve(self.pending_key.take(), key) {
+            Resolved::Action(a) => a,
+            Resolved::Pending(p) => {
+                self.pending_key = Some(p);
+                return Vec::new();
+            }
+            Resolved::None => return Vec::new(),
+        };
+        if self.overlay.is_some() {
+            return self.overlay_action(action);
+        }
+        self.action(action)
+    }
+
+    /// What an action does on a view (no overlay open).
+    pub fn action(&mut self, a: Action) -> Vec<Effect> {
+        let h = self.list_height;
+        let half = (h / 2).max(1) as isize;
+        match a {
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::SaveLastView]
+            }
+            Action::ViewContacts => self.switch(View::Contacts),
+            Action::ViewCalendar => self.switch(View::Calendar),
+            Action::ViewTodos => self.switch(View::Todos),
+            Action::ViewPhotos => self.switch(View::Photos),
+            Action::NextView | Action::PrevView => {
+                let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+                let n = View::ALL.len();
+                let j = if a == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.switch(View::ALL[j])
+            }
+            Action::Down
+            | Action::Up
+            | Action::PageDown
+            | Action::PageUp
+            | Action::Top
+            | Action::Bottom => self.motion(a, half),
+            Action::Search => {
+                if self.view != View::Photos {
+                    self.searching = true;
+                }
+                Vec::new()
+            }
+            Action::Help => {
+                self.overlay = Some(Overlay::Help);
+                Vec::new()
+            }
+            Action::ToggleDone => match (self.view, self.todos.current()) {
+                (View::Todos, Some(t)) => vec![Effect::ToggleDone { id: t.id }],
+                _ => Vec::new(),
+            },
+            Action::SyncNow => {
+                if self.sync.is_empty() {
+                    self.message =
+                        Some("no account configured: see README, “Sync with your server”".into());
+                    Vec::new()
+                } else {
+                    vec![Effect::SyncNow]
+                }
+            }
+            Action::Today if self.view == View::Calendar => {
+                self.calendar.cursor = self.calendar.today;
+                self.calendar.entry = 0;
+                vec![Effect::LoadCalendar]
+            }
+            Action::PrevDay | Action::NextDay if self.view == View::Calendar => {
+                let d = if a == Action::NextDay { 1 } else { -1 };
+                self.move_cursor(Duration::days(d))
+            }
+            Action::PrevPeriod | Action::NextPeriod if self.view == View::Calendar => {
+                let sign = if a == Action::NextPeriod { 1 } else { -1 };
+                let c = self.calendar.cursor;
+                let next = match self.calendar.mode {
+                    CalMode::Month => shift_month(c, sign),
+                    CalMode::Week => c + Duration::days(7 * sign as i64),
+                    CalMode::Agenda => c + Duration::days(14 * sign as i64),
+                };
+                self.calendar.cursor = next;
+                self.calendar.entry = 0;
+                vec![Effect::LoadCalendar]
+            }
+            Action::Month | Action::Week | Action::Agenda if self.view == View::Calendar => {
+                self.calendar.mode = match a {
+                    Action::Month => CalMode::Month,
+                    Action::Week => CalMode::Week,
+                    _ => CalMode::Agenda,
+                };
+                vec![Effect::LoadCalendar]
+            }
+            Action::Filter if self.view == View::Todos => {
+                self.todo_filter = self.todo_filter.next();
+                self.todos.selected = 0;
+                self.todos.offset = 0;
+                vec![Effect::LoadTodos]
+            }
+            Action::New => {
+                let kind = match self.view {
+                    View::Contacts => FormKind::Contact,
+                    View::Calendar => FormKind::Event,
+                    View::Todos => FormKind::Todo,
+                    View::Photos => {
+                        self.message =
+                            Some("photos are added with `holdfast photos add` (coming)".into());
+                        return Vec::new();
+                    }
+                };
+                let mut form = Form::new(kind, self.calendar.cursor);
+                if self.view == View::Calendar {
+                    form.fields[1].1 = format!("{} 09:00", self.calendar.cursor);
+                }
+                self.overlay = Some(Overlay::Form(form));
+                Vec::new()
+            }
+            Action::Edit => match self.current_id() {
+                Some(id) => vec![Effect::Edit { id }],
+                None => Vec::new(),
+            },
+            Action::Delete => match self.current_id() {
+                Some(id) => vec![Effect::Delete { id }],
+                None => Vec::new(),
+            },
+            Action::History => match self.current_id() {
+                Some(id) => vec![Effect::LoadHistory { id }],
+                None => Vec::new(),
+            },
+            Action::Undo => match self.undo.pop() {
+                Some(e) => vec![e],
+                None => {
+                    self.message = Some("nothing to undo".into());
+                    Vec::new()
+                }
+            },
+            Action::Trash => vec![Effect::LoadTrash],
+            Action::Conflicts => vec![Effect::LoadFlagged],
+            Action::Open if self.view == View::Calendar => self.detail_effect(),
+            Action::Back => {
+                if let Some(p) = self.paged() {
+                    if !p.query.is_empty() {
+                        p.query.clear();
+                        p.selected = 0;
+                        p.offset = 0;
+                        return vec![self.reload_current()];
+                    }
+                }
+                self.message = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn current_id(&self) -> Option<i64> {
+        match self.view {
+            View::Contacts => self.contacts.current().map(|i| i.id),
+            View::Todos => self.todos.current().map(|i| i.id),
+            View::Calendar => self.calendar.detail.as_ref().map(|i| i.id),
+            View::Photos => None,
+        }
+    }
+
+    fn switch(&mut self, v: View) -> Vec<Effect> {
+        self.view = v;
+        self.searching = false;
+        vec![self.reload_current(), Effect::SaveLastView]
+    }
+
+    fn motion(&mut self, a: Action, half: isize) -> Vec<Effect> {
+        let h = self.list_height;
+        if self.view == View::Calendar {
+            let n = self
+                .calendar
+                .days
+                .get(&self.calendar.cursor)
+                .map_or(0, |d| d.entries.len());
+            match a {
+                Action::Down if self.calendar.entry + 1 < n => self.calendar.entry += 1,
+                Action::Down => return self.move_cursor(Duration::days(1)),
+                Action::Up if self.calendar.entry > 0 => self.calendar.entry -= 1,
+                Action::Up => return self.move_cursor(Duration::days(-1)),
+                Action::PageDown => return self.move_cursor(Duration::days(7)),
+                Action::PageUp => return self.move_cursor(Duration::days(-7)),
+                _ => {}
+            }
+            return self.detail_effect();
+        }
+        let reload = self.reload_current();
+        let Some(p) = self.paged() else {
+            return Vec::new();
+        };
+        let moved = match a {
+            Action::Down => p.step(1, h),
+            Action::Up => p.step(-1, h),
+            Action::PageDown => p.step(half, h),
+            Action::PageUp => p.step(-half, h),
+            Action::Top => p.select(0, h),
+            Action::Bottom => p.select(p.total.saturating_sub(1), h),
+            _ => false,
+        };
+        if moved {
+            vec![reload]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn move_cursor(&mut self, by: Duration) -> Vec<Effect> {
+        let (from, to) = self.calendar.period();
+        self.calendar.cursor += by;
+        self.calendar.entry = 0;
+        let c = self.calendar.cursor;
+        if c < from || c >= to {
+            vec![Effect::LoadCalendar]
+        } else {
+            self.calendar.detail = None;
+            self.detail_effect()
+        }
+    }
+
+    fn search_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let reload = self.reload_current();
+        let Some(p) = self.paged() else {
+            self.searching = false;
+            return Vec::new();
+        };
+        match k.code {
+            KeyCode::Esc => {
+                p.query.clear();
+                self_clear(p);
+                self.searching = false;
+            }
+            KeyCode::Enter => {
+                self.searching = false;
+                return Vec::new();
+            }
+            KeyCode::Backspace => {
+                p.query.pop();
+                self_clear(p);
+            }
+            KeyCode::Char(c) => {
+                p.query.push(c);
+                self_clear(p);
+            }
+            _ => return Vec::new(),
+        }
+        vec![reload]
+    }
+
+    fn form_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(Overlay::Form(form)) = &mut self.overlay else {
+            return Vec::new();
+        };
+        match k.code {
+            KeyCode::Esc => {
+                self.overlay = None;
+                self.message = Some("not saved".into());
+            }
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % form.fields.len(),
+            KeyCode::BackTab | KeyCode::Up => {
+                form.focus = (form.focus + form.fields.len() - 1) % form.fields.len()
+            }
+            KeyCode::Backspace => {
+                if let Some(f) = form.fields.get_mut(form.focus) {
+                    f.1.pop();
+                }
+                form.error = None;
+            }
+            KeyCode::Char(c) => {
+                if let Some(f) = form.fields.get_mut(form.focus) {
+                    f.1.push(c);
+                }
+                form.error = None;
+            }
+            KeyCode::Enter => {
+                if form.value(0).is_empty() {
+                    form.error = Some(format!("{} is required", form.fields[0].0));
+                    return Vec::new();
+                }
+                let kind = match form.kind {
+                    FormKind::Contact => "contact",
+                    FormKind::Event => "event",
+                    FormKind::Todo => "todo",
+                };
+                // The form stays open (and keeps what was typed) until the store accepts it.
+                return vec![Effect::Create(FormValues {
+                    kind: kind.into(),
+                    values: form.fields.iter().map(|f| f.1.trim().to_string()).collect(),
+                })];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn overlay_action(&mut self, a: Action) -> Vec<Effect> {
+        let Some(overlay) = &mut self.overlay else {
+            return Vec::new();
+        };
+        if matches!(a, Action::Back | Action::Quit | Action::Help)
+            && !matches!(overlay, Overlay::Guard { .. })
+        {
+            self.overlay = None;
+            return Vec::new();
+        }
+        match overlay {
+            Overlay::Help | Overlay::Form(_) => Vec::new(),
+            Overlay::Items {
+                trash,
+                items,
+                selected,
+                ..
+            } => match a {
+                Action::Down => {
+                    *selected = (*selected + 1).min(items.len().saturating_sub(1));
+                    Vec::new()
+                }
+                Action::Up => {
+                    *selected = selected.saturating_sub(1);
+                    Vec::new()
+                }
+                Action::Open if *trash => match items.get(*selected) {
+                    Some(i) => {
+                        let id = i.id;
+                        self.overlay = None;
+                        vec![Effect::Undelete { id }]
+                    }
+                    None => Vec::new(),
+                },
+                Action::Open | Action::History => match items.get(*selected) {
+                    Some(i) => vec![Effect::LoadHistory { id: i.id }],
+                    None => Vec::new(),
+                },
+                _ => Vec::new(),
+            },
+            Overlay::History {
+                item,
+                revisions,
+                selected,
+            } => match a {
+                Action::Down => {
+                    *selected = (*selected + 1).min(revisions.len().saturating_sub(1));
+                    Vec::new()
+                }
+                Action::Up => {
+                    *selected = selected.saturating_sub(1);
+                    Vec::new()
+                }
+                Action::Open => match revisions.get(*selected) {
+                    Some(r) if r.rev != item.rev => {
+                        let (id, rev) = (item.id, r.rev);
+                        self.overlay = None;
+                        vec![Effect::Revert { id, rev }]
+                    }
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            },
+            Overlay::Guard {
+                account, selected, ..
+            } => match a {
+                Action::Down | Action::NextDay => {
+                    *selected = (*selected + 1).min(2);
+                    Vec::new()
+                }
+                Action::Up | Action::PrevDay => {
+                    *selected = selected.saturating_sub(1);
+                    Vec::new()
+                }
+                Action::Open => {
+                    let account = account.clone();
+                    let choice = *selected;
+                    self.overlay = None;
+                    match choice {
+                        0 => vec![Effect::RestoreRemote],
+                        1 => vec![Effect::AcceptDeletions { account }],
+                        _ => {
+                            self.message = Some(
+                                "deletions held back; nothing removed. Decide later with S".into(),
+                            );
+                            Vec::new()
+                        }
+                    }
+                }
+                Action::Back => {
+                    self.overlay = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        match m.kind {
+            MouseEventKind::ScrollDown => self.action(Action::Down),
+            MouseEventKind::ScrollUp => self.action(Action::Up),
+            MouseEventKind::Down(_) => {
+                // Row 0: the tabs, row 1 the list's title, row 2 its header: rows from 3.
+                if m.row == 0 {
+                    let mut x = 0u16;
+                    for v in View::ALL {
+                        let w = v.title().len() as u16 + 6;
+                        if m.column < x + w {
+                            return self.switch(v);
+                        }
+                        x += w;
+                    }
+                    return Vec::new();
+                }
+                let h = self.list_height;
+                let reload = self.reload_current();
+                if let Some(p) = self.paged() {
+                    if m.row >= 3 {
+                        let target = p.offset + (m.row as usize - 3);
+                        if target < p.total {
+                            p.selected = target;
+                            if p.select(target, h) {
+                                return vec![reload];
+                            }
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn self_clear(p: &mut Paged) {
+    p.selected = 0;
+    p.offset = 0;
+}
+
+/// The same day `n` months on (clamped to the month's end).
+pub fn shift_month(d: NaiveDate, n: i32) -> NaiveDate {
+    let months = d.year() * 12 + d.month0() as i32 + n;
+    let (y, m) = (months.div_euclid(12), months.rem_euclid(12) as u32 + 1);
+    let mut day = d.day();
+    loop {
+        if let Some(x) = NaiveDate::from_ymd_opt(y, m, day) {
+            return x;
+        }
+        day -= 1;
+    }
+}
