@@ -428,29 +428,37 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
     let (from_ts, to_ts) = (local_midnight(from), local_midnight(to));
     let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     store.for_each_occurrence_row(&Filter::default(), from_ts, to_ts, |o| {
-        let day = if o.all_day {
-            chrono::DateTime::from_timestamp(o.start, 0).map(|t| t.date_naive())
-        } else {
-            Local
-                .timestamp_opt(o.start, 0)
-                .single()
-                .map(|t| t.date_naive())
+        let entry = Entry {
+            time: (!o.all_day).then(|| hhmm(o.start)),
+            end: (!o.all_day).then(|| hhmm(o.end)),
+            summary: o.summary.to_string(),
+            location: o.location.to_string(),
+            uid: o.uid.to_string(),
+            birthday: false,
+            color: None,
         };
-        let Some(day) = day else { return };
-        // A multi-day event shows on its first visible day.
-        let day = day.max(from);
-        let d = days.entry(day).or_default();
-        d.count += 1;
-        if d.entries.len() < PER_DAY {
-            d.entries.push(Entry {
-                time: (!o.all_day).then(|| hhmm(o.start)),
-                end: (!o.all_day).then(|| hhmm(o.end)),
-                summary: o.summary.to_string(),
-                location: o.location.to_string(),
-                uid: o.uid.to_string(),
-                birthday: false,
-                color: None,
-            });
+        let (first, last) = if o.all_day {
+            // Dates: every day from the start to the day before the end.
+            let d = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.date_naive());
+            match (d(o.start), d(o.end)) {
+                (Some(a), Some(b)) => (a, (b - chrono::Duration::days(1)).max(a)),
+                _ => return,
+            }
+        } else {
+            match Local.timestamp_opt(o.start, 0).single() {
+                // A timed event shows on the day it starts (or the first visible day).
+                Some(t) => (t.date_naive(), t.date_naive()),
+                None => return,
+            }
+        };
+        let mut day = first.max(from);
+        while day <= last && day < to {
+            let d = days.entry(day).or_default();
+            d.count += 1;
+            if d.entries.len() < PER_DAY {
+                d.entries.push(entry.clone());
+            }
+            day += chrono::Duration::days(1);
         }
     })?;
     for c in store.birthdays(from, to - chrono::Duration::days(1))? {

@@ -856,7 +856,11 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
                 lines.push(Line::styled(format!("  {c}"), st));
             }
             lines.push(Line::styled("j/k choose · Enter confirm", theme.dim()));
-            let r = centered(area, 76, lines.len() as u16 + 2);
+            // Height after wrapping, so the choices are never cut off on a small screen.
+            let w = 76.min(area.width);
+            let inner = w.saturating_sub(2).max(1) as usize;
+            let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+            let r = centered(area, w, rows as u16 + 2);
             f.render_widget(Clear, r);
             f.render_widget(
                 Paragraph::new(lines)
