@@ -313,10 +313,24 @@ impl Store {
         f: &Filter,
         from: i64,
         to: i64,
+        each: impl FnMut(&OccurrenceView<'_>),
+    ) -> Result<()> {
+        self.for_each_occurrence_row_limit(f, from, to, None, each)
+    }
+
+    /// `for_each_occurrence_row`, stopping after `limit` rows: a screen shows so many, however
+    /// busy the calendar is.
+    pub fn for_each_occurrence_row_limit(
+        &mut self,
+        f: &Filter,
+        from: i64,
+        to: i64,
+        limit: Option<usize>,
         mut each: impl FnMut(&OccurrenceView<'_>),
     ) -> Result<()> {
         let Some(values) = self.window(f, from, to)? else {
-            for o in self.occurrences_in_memory(f, from, to)? {
+            let all = self.occurrences_in_memory(f, from, to)?;
+            for o in all.into_iter().take(limit.unwrap_or(usize::MAX)) {
                 let summary = o
                     .occurrence
                     .summary
@@ -340,10 +354,13 @@ impl Store {
             }
             return Ok(());
         };
-        let sql = window_sql(
+        let mut sql = window_sql(
             "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid",
             "",
         );
+        if let Some(n) = limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(r) = rows.next()? {

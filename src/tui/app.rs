@@ -147,6 +147,8 @@ pub struct Entry {
 pub struct Day {
     pub entries: Vec<Entry>,
     pub count: usize,
+    /// More rows than were counted (the count is a lower bound).
+    pub capped: bool,
 }
 
 #[derive(Debug, Clone)]

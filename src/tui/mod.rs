@@ -42,6 +42,9 @@ pub struct Launch {
 /// Entries kept per day for the grids (the count covers the rest).
 const PER_DAY: usize = 12;
 
+/// Rows read per day at most; a fuller day shows "99+".
+const COUNT_CAP: usize = 100;
+
 /// Opens the UI; returns when the user quits.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
     let mut store = Store::open(&launch.data_dir)?;
@@ -425,42 +428,50 @@ fn todo_filter(app: &App) -> Filter {
 /// (borrowed, nothing kept beyond `PER_DAY`), plus birthdays.
 fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveDate, Day>> {
     let (from, to) = app.calendar.period();
-    let (from_ts, to_ts) = (local_midnight(from), local_midnight(to));
     let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
-    store.for_each_occurrence_row(&Filter::default(), from_ts, to_ts, |o| {
-        let entry = Entry {
-            time: (!o.all_day).then(|| hhmm(o.start)),
-            end: (!o.all_day).then(|| hhmm(o.end)),
-            summary: o.summary.to_string(),
-            location: o.location.to_string(),
-            uid: o.uid.to_string(),
-            birthday: false,
-            color: None,
-        };
-        let (first, last) = if o.all_day {
-            // Dates: every day from the start to the day before the end.
-            let d = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.date_naive());
-            match (d(o.start), d(o.end)) {
-                (Some(a), Some(b)) => (a, (b - chrono::Duration::days(1)).max(a)),
-                _ => return,
+    // Day by day, each a range scan cut off after COUNT_CAP rows: the work is what the screen
+    // shows, however many events a busy calendar holds.
+    let mut day = from;
+    while day < to {
+        let (a, b) = (
+            local_midnight(day),
+            local_midnight(day + chrono::Duration::days(1)),
+        );
+        let mut rows = 0;
+        store.for_each_occurrence_row_limit(&Filter::default(), a, b, Some(COUNT_CAP), |o| {
+            rows += 1;
+            let starts_today = if o.all_day {
+                true
+            } else {
+                Local
+                    .timestamp_opt(o.start, 0)
+                    .single()
+                    .is_some_and(|t| t.date_naive() == day)
+            };
+            // A timed event from an earlier day that runs into this one shows where it starts
+            // (or on the first visible day).
+            if !starts_today && day != from {
+                return;
             }
-        } else {
-            match Local.timestamp_opt(o.start, 0).single() {
-                // A timed event shows on the day it starts (or the first visible day).
-                Some(t) => (t.date_naive(), t.date_naive()),
-                None => return,
-            }
-        };
-        let mut day = first.max(from);
-        while day <= last && day < to {
             let d = days.entry(day).or_default();
             d.count += 1;
             if d.entries.len() < PER_DAY {
-                d.entries.push(entry.clone());
+                d.entries.push(Entry {
+                    time: (!o.all_day).then(|| hhmm(o.start)),
+                    end: (!o.all_day).then(|| hhmm(o.end)),
+                    summary: o.summary.to_string(),
+                    location: o.location.to_string(),
+                    uid: o.uid.to_string(),
+                    birthday: false,
+                    color: None,
+                });
             }
-            day += chrono::Duration::days(1);
+        })?;
+        if rows >= COUNT_CAP {
+            days.entry(day).or_default().capped = true;
         }
-    })?;
+        day += chrono::Duration::days(1);
+    }
     for c in store.birthdays(from, to - chrono::Duration::days(1))? {
         let Some(md) = c.data["birthday"].as_str() else {
             continue;

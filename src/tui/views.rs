@@ -458,7 +458,10 @@ fn draw_month(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
                 head = head.patch(theme.selected());
             }
             let count = cal.days.get(&day).map_or(0, |d| d.count);
-            let label = if count > 0 {
+            let capped = cal.days.get(&day).is_some_and(|d| d.capped);
+            let label = if capped {
+                format!("{:>2} ·99+", day.day())
+            } else if count > 0 {
                 format!("{:>2} ·{count}", day.day())
             } else {
                 format!("{:>2}", day.day())
@@ -570,10 +573,9 @@ fn draw_agenda(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
                     ));
                 }
                 if d.count > d.entries.len() {
-                    lines.push(Line::styled(
-                        format!("  +{} more", d.count - d.entries.len()),
-                        theme.dim(),
-                    ));
+                    let more = d.count - d.entries.len();
+                    let plus = if d.capped { "+" } else { "" };
+                    lines.push(Line::styled(format!("  +{more}{plus} more"), theme.dim()));
                 }
             }
             None => lines.push(Line::styled("  —", theme.dim())),
