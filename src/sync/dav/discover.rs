@@ -4,7 +4,7 @@
 
 use reqwest::Url;
 
-use super::multistatus::{self, COLLECTION_PROPFIND};
+use super::multistatus::{self, CHECK_PROPFIND, COLLECTION_PROPFIND, HOME_PROPFIND};
 use super::xml::{CALDAV, CARDDAV, DAV};
 use super::{same_path, Client, DavError, RemoteCollection, Result};
 
@@ -110,7 +110,7 @@ pub(super) fn discover(client: &Client) -> Result<(Vec<String>, Vec<RemoteCollec
 
     let mut found: Vec<RemoteCollection> = Vec::new();
     for home in &homes {
-        let (reply, ms) = client.propfind(home, "1", COLLECTION_PROPFIND)?;
+        let (reply, ms) = client.propfind(home, "1", HOME_PROPFIND)?;
         for response in &ms.responses {
             let (target, _) = client.response_url(&reply, response)?;
             if same_path(&target, &reply.url) {
@@ -129,7 +129,7 @@ pub(super) fn discover(client: &Client) -> Result<(Vec<String>, Vec<RemoteCollec
 /// The collections directly inside `home` (PROPFIND Depth 1).
 pub(super) fn collections_in(client: &Client, home: &str) -> Result<Vec<RemoteCollection>> {
     let url = client.url(home)?;
-    let (reply, ms) = client.propfind(&url, "1", COLLECTION_PROPFIND)?;
+    let (reply, ms) = client.propfind(&url, "1", CHECK_PROPFIND)?;
     let mut found: Vec<RemoteCollection> = Vec::new();
     for response in &ms.responses {
         let (target, _) = client.response_url(&reply, response)?;

@@ -102,6 +102,28 @@ pub(crate) const COLLECTION_PROPFIND: &str = concat!(
     r#"</d:prop></d:propfind>"#
 );
 
+/// A home set's collections for discovery: what they are, without the change markers (a
+/// server such as Radicale computes a ctag or token by reading every item of a collection).
+pub(crate) const HOME_PROPFIND: &str = concat!(
+    r#"<?xml version="1.0" encoding="utf-8"?>"#,
+    r#"<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" "#,
+    r#"xmlns:ic="http://apple.com/ns/ical/"><d:prop>"#,
+    r#"<d:resourcetype/><d:displayname/><c:supported-calendar-component-set/>"#,
+    r#"<ic:calendar-color/>"#,
+    r#"</d:prop></d:propfind>"#
+);
+
+/// A home set's collections with their ctag, the cheapest "did anything change?" (on
+/// Radicale 3.9 with 8,000 items: 0.33 s for the home, against 0.48 s for sync-token).
+pub(crate) const CHECK_PROPFIND: &str = concat!(
+    r#"<?xml version="1.0" encoding="utf-8"?>"#,
+    r#"<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" "#,
+    r#"xmlns:cs="http://calendarserver.org/ns/" xmlns:ic="http://apple.com/ns/ical/"><d:prop>"#,
+    r#"<d:resourcetype/><d:displayname/><c:supported-calendar-component-set/>"#,
+    r#"<ic:calendar-color/><cs:getctag/>"#,
+    r#"</d:prop></d:propfind>"#
+);
+
 /// The kind of collection a response describes, if it is a calendar or an addressbook.
 pub(crate) fn kind(response: &Response) -> Option<CollectionKind> {
     let types = response.prop(DAV, "resourcetype")?;
