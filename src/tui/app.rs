@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
+};
 
 use super::keymap::{Action, Key, Keymap, Resolved};
 use crate::model::Revision;
@@ -203,7 +205,8 @@ pub enum SyncState {
 /// A window over the view.
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help,
+    /// The keys; `scroll` lines down when the screen is short.
+    Help { scroll: u16 },
     /// Trash or flagged items: a list to restore from / look at.
     Items {
         title: String,
@@ -612,6 +615,10 @@ impl App {
                 });
             }
             Loaded::Changed { message, undo } => {
+                // A form that was being saved is done.
+                if matches!(self.overlay, Some(Overlay::Form(_))) {
+                    self.overlay = None;
+                }
                 self.message = Some(message);
                 if let Some(u) = undo {
                     self.undo.push(u);
@@ -635,14 +642,29 @@ impl App {
         Vec::new()
     }
 
-    fn detail_effect(&self) -> Vec<Effect> {
+    /// Loads the selected event's details, or clears them when nothing is selected (so `e`
+    /// and `d` never act on an event that is not on screen).
+    fn detail_effect(&mut self) -> Vec<Effect> {
         match self.calendar.selected_entry() {
             Some(e) if !e.birthday => vec![Effect::LoadDetail { uid: e.uid.clone() }],
-            _ => Vec::new(),
+            _ => {
+                self.calendar.detail = None;
+                Vec::new()
+            }
         }
     }
 
     fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        // A fast Esc then a key arrives as Alt+key: in a form or the filter that is Esc first.
+        if k.modifiers.contains(KeyModifiers::ALT)
+            && (self.searching || matches!(self.overlay, Some(Overlay::Form(_))))
+        {
+            let mut fx = self.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+            let mut plain = k;
+            plain.modifiers.remove(KeyModifiers::ALT);
+            fx.extend(self.key(plain));
+            return fx;
+        }
         if self.searching {
             return self.search_key(k);
         }
@@ -700,7 +722,7 @@ impl App {
                 Vec::new()
             }
             Action::Help => {
-                self.overlay = Some(Overlay::Help);
+                self.overlay = Some(Overlay::Help { scroll: 0 });
                 Vec::new()
             }
             Action::ToggleDone => match (self.view, self.todos.current()) {
@@ -719,6 +741,7 @@ impl App {
             Action::Today if self.view == View::Calendar => {
                 self.calendar.cursor = self.calendar.today;
                 self.calendar.entry = 0;
+                self.calendar.detail = None;
                 vec![Effect::LoadCalendar]
             }
             Action::PrevDay | Action::NextDay if self.view == View::Calendar => {
@@ -735,6 +758,7 @@ impl App {
                 };
                 self.calendar.cursor = next;
                 self.calendar.entry = 0;
+                self.calendar.detail = None;
                 vec![Effect::LoadCalendar]
             }
             Action::Month | Action::Week | Action::Agenda if self.view == View::Calendar => {
@@ -866,10 +890,10 @@ impl App {
         self.calendar.cursor += by;
         self.calendar.entry = 0;
         let c = self.calendar.cursor;
+        self.calendar.detail = None;
         if c < from || c >= to {
             vec![Effect::LoadCalendar]
         } else {
-            self.calendar.detail = None;
             self.detail_effect()
         }
     }
@@ -960,7 +984,17 @@ impl App {
             return Vec::new();
         }
         match overlay {
-            Overlay::Help | Overlay::Form(_) => Vec::new(),
+            Overlay::Help { scroll } => {
+                match a {
+                    Action::Down => *scroll = scroll.saturating_add(1),
+                    Action::Up => *scroll = scroll.saturating_sub(1),
+                    Action::PageDown => *scroll = scroll.saturating_add(10),
+                    Action::PageUp => *scroll = scroll.saturating_sub(10),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Overlay::Form(_) => Vec::new(),
             Overlay::Items {
                 trash,
                 items,

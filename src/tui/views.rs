@@ -352,7 +352,12 @@ const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 fn draw_calendar(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let cal = &app.calendar;
-    let (main, detail) = split_detail(area);
+    // Grids need the width: the detail pane joins them only on wide screens.
+    let (main, detail) = if cal.mode == CalMode::Agenda || area.width >= 150 {
+        split_detail(area)
+    } else {
+        (area, None)
+    };
     let title = match cal.mode {
         CalMode::Month => format!(" {} ", cal.cursor.format("%B %Y")),
         CalMode::Week => format!(
@@ -688,36 +693,42 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &Theme) {
     match o {
-        Overlay::Help => {
+        Overlay::Help { scroll } => {
             let entries: Vec<Line> = Action::ALL
                 .iter()
                 .map(|a| {
                     Line::from(vec![
-                        Span::styled(format!("{:<15} ", app.keymap.keys_of(*a)), theme.label()),
+                        Span::styled(format!("{:<17} ", app.keymap.keys_of(*a)), theme.label()),
                         Span::raw(a.help()),
                     ])
                 })
                 .collect();
             // One column when it fits, else two side by side.
             let room = area.height.saturating_sub(4) as usize;
-            let columns = if entries.len() <= room { 1 } else { 2 };
-            let per = entries.len().div_ceil(columns);
-            let width = if columns == 1 {
-                70
+            let widest = entries.iter().map(|l| l.width()).max().unwrap_or(40) as u16 + 2;
+            let columns = if entries.len() <= room || area.width < widest * 2 + 2 {
+                1
             } else {
-                area.width.saturating_sub(2).min(140)
+                2
             };
+            let per = entries.len().div_ceil(columns);
+            let width = (widest * columns as u16 + 2).min(area.width);
             let r = centered(area, width, per as u16 + 4);
             f.render_widget(Clear, r);
             let block = Block::bordered()
-                .title(" Help · Esc closes · change keys under [keys] in config.toml ");
+                .title(" Help · j/k scroll · Esc closes · keys: [keys] in config.toml ");
             let inner = block.inner(r);
             f.render_widget(block, r);
             let cols = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])
                 .split(inner);
             for (i, chunk) in entries.chunks(per.max(1)).enumerate() {
                 if let Some(c) = cols.get(i) {
-                    f.render_widget(Paragraph::new(chunk.to_vec()), *c);
+                    // Short screens scroll with j/k.
+                    let max = (chunk.len() as u16).saturating_sub(c.height);
+                    f.render_widget(
+                        Paragraph::new(chunk.to_vec()).scroll(((*scroll).min(max), 0)),
+                        *c,
+                    );
                 }
             }
         }
