@@ -295,14 +295,44 @@ fn bind(
 #[derive(Default)]
 struct Snapshot {
     path: Option<String>,
+    /// Taken by this sync.
+    fresh: bool,
 }
 
+/// A snapshot this recent covers changes that only overwrite (the overwritten versions are
+/// revisions anyway, I2): a database of 450 MB is not copied for every pulled edit.
+const SNAPSHOT_FRESH: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl Snapshot {
+    /// Before trashing: a new snapshot. Before overwriting: one from the last hour will do.
     fn ensure(&mut self, store: &Store, keep: usize) -> Result<(), SyncError> {
-        if self.path.is_none() {
-            let b = store.snapshot_before_sync(keep)?;
-            self.path = Some(b.path.display().to_string());
+        self.take(store, keep, true)
+    }
+
+    fn ensure_recent(&mut self, store: &Store, keep: usize) -> Result<(), SyncError> {
+        self.take(store, keep, false)
+    }
+
+    fn take(&mut self, store: &Store, keep: usize, fresh: bool) -> Result<(), SyncError> {
+        if self.fresh || (self.path.is_some() && !fresh) {
+            return Ok(());
         }
+        if !fresh {
+            let recent = store.list_backups()?.into_iter().next().filter(|p| {
+                std::fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age < SNAPSHOT_FRESH)
+            });
+            if let Some(p) = recent {
+                self.path = Some(p.display().to_string());
+                return Ok(());
+            }
+        }
+        let b = store.snapshot_before_sync(keep)?;
+        self.path = Some(b.path.display().to_string());
+        self.fresh = true;
         Ok(())
     }
 }
@@ -565,7 +595,7 @@ fn sync_collection(
             match res {
                 Resolution::Pull { undelete, conflict } => {
                     if id.is_some() {
-                        snapshot.ensure(store, settings.keep_backups)?;
+                        snapshot.ensure_recent(store, settings.keep_backups)?;
                     }
                     if conflict {
                         c.conflicts += 1;
@@ -610,7 +640,7 @@ fn sync_collection(
                 Resolution::Merge(m) => {
                     if let Some(i) = local_item {
                         c.merged += 1;
-                        snapshot.ensure(store, settings.keep_backups)?;
+                        snapshot.ensure_recent(store, settings.keep_backups)?;
                         writes.push(SyncWrite::Merge {
                             item_id: i.id,
                             raw: m,
