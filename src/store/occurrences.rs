@@ -29,6 +29,7 @@ pub struct OccurrenceView<'a> {
     pub location: &'a str,
     pub flags: Flags,
     pub uid: &'a str,
+    pub collection_id: i64,
 }
 
 /// All-day events are dates, not instants: a date belongs to a window when the window covers
@@ -350,12 +351,14 @@ impl Store {
                     location: &location,
                     flags: o.item.flags,
                     uid: &o.item.uid,
+                    collection_id: o.item.collection_id,
                 });
             }
             return Ok(());
         };
         let mut sql = window_sql(
-            "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid",
+            "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid, \
+             o.collection_id",
             "",
         );
         if let Some(n) = limit {
@@ -372,6 +375,7 @@ impl Store {
                 location: r.get_ref(4)?.as_str()?,
                 flags: Flags(r.get(5)?),
                 uid: r.get_ref(6)?.as_str()?,
+                collection_id: r.get(7)?,
             });
         }
         Ok(())

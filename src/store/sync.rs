@@ -105,6 +105,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Every collection's id and colour (as the server gave it, `#RRGGBB[AA]`), for views.
+    pub fn collection_colors(&self) -> Result<Vec<(i64, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, color FROM collections ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Local collections not bound to any server collection, by name.
     pub fn unbound_collections(&self) -> Result<Vec<(i64, String)>> {
         let mut stmt = self

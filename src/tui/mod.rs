@@ -429,6 +429,18 @@ fn todo_filter(app: &App) -> Filter {
 fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveDate, Day>> {
     let (from, to) = app.calendar.period();
     let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
+    // Each calendar its colour: the server's, else one of a fixed palette by collection.
+    const PALETTE: [&str; 6] = [
+        "#5fafd7", "#87d787", "#d7af5f", "#d787af", "#af87ff", "#5fd7af",
+    ];
+    let colors: std::collections::HashMap<i64, String> = store
+        .collection_colors()?
+        .into_iter()
+        .map(|(id, c)| {
+            let fallback = PALETTE[id.unsigned_abs() as usize % PALETTE.len()].to_string();
+            (id, c.unwrap_or(fallback))
+        })
+        .collect();
     // Day by day, each a range scan cut off after COUNT_CAP rows: the work is what the screen
     // shows, however many events a busy calendar holds.
     let mut day = from;
@@ -463,7 +475,7 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
                     location: o.location.to_string(),
                     uid: o.uid.to_string(),
                     birthday: false,
-                    color: None,
+                    color: colors.get(&o.collection_id).cloned(),
                 });
             }
         })?;
