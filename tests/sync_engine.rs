@@ -415,6 +415,18 @@ fn guard_suite(server: &DavServer) {
     let trashed: usize = r.collections.iter().map(|c| c.moved_to_trash).sum();
     assert_eq!(trashed, 3, "{name}");
 
+    // The contact collection emptied completely: held, nothing local removed.
+    for m in client.list(&cols.contacts).expect("list") {
+        client.delete(&m.href, &m.etag).expect("delete on server");
+    }
+    let r = c.sync_with(server, false);
+    assert!(
+        r.guard_tripped(),
+        "{name}: an emptied collection must trip: {r:?}"
+    );
+    let live = (0..20).filter(|i| c.live(&format!("p{i}"))).count();
+    assert_eq!(live, 17, "{name}: the 17 still synced are all kept");
+
     // The event collection deleted outright: held, nothing local removed.
     let d = Side::new();
     for i in 0..3 {
