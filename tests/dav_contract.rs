@@ -259,6 +259,23 @@ fn contract(server: &DavServer) {
         .put(&two, EVENT_TWO.as_bytes(), ICS, &Precondition::Create)
         .unwrap_or_else(|e| panic!("{name}: PUT create two: {e}"));
 
+    // --- an initial sync that asks for the data: the same members, and any body given is
+    // exactly what a GET gives ---
+    let event_kind_for_data = CollectionKind::Calendar {
+        components: vec!["VEVENT".into()],
+    };
+    let (with_data, bodies) = client
+        .sync_collection_with_data(&events, None, &event_kind_for_data)
+        .unwrap_or_else(|e| panic!("{name}: initial sync with data: {e}"));
+    assert_eq!(with_data.changed.len(), 2, "{name}: {with_data:?}");
+    eprintln!("{name}: sync-collection gave {} of 2 bodies", bodies.len());
+    for b in &bodies {
+        let got = client
+            .get(&b.href)
+            .unwrap_or_else(|e| panic!("{name}: GET {}: {e}", b.href));
+        assert_eq!(b.body, got.body, "{name}: {} body as GET gives it", b.href);
+    }
+
     // --- initial sync lists the members with etags; list() agrees ---
     let initial = client
         .sync_collection(&events, None)

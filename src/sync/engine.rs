@@ -434,6 +434,7 @@ fn sync_collection(
         return Ok(());
     }
     // The server's side.
+    let mut prefetched: HashMap<String, Fetched> = HashMap::new();
     let (view, token) = if unchanged {
         (
             RemoteView::Delta {
@@ -443,7 +444,18 @@ fn sync_collection(
             bound.sync_token.clone(),
         )
     } else {
-        match client.sync_collection(&r.href, bound.sync_token.as_deref()) {
+        // An initial listing asks for the items' data too: one request instead of a listing
+        // and then multigets of everything.
+        let listed = match bound.sync_token.as_deref() {
+            Some(t) => client.sync_collection(&r.href, Some(t)),
+            None => client
+                .sync_collection_with_data(&r.href, None, &kind_of(&bound.remote_kind))
+                .map(|(d, bodies)| {
+                    prefetched = bodies.into_iter().map(|f| (f.href.clone(), f)).collect();
+                    d
+                }),
+        };
+        match listed {
             Ok(d) if bound.sync_token.is_some() => (
                 RemoteView::Delta {
                     changed: d.changed.into_iter().map(|m| (m.href, m.etag)).collect(),
@@ -557,8 +569,22 @@ fn sync_collection(
     // 1. Pull what changed on the server.
     let ck = kind_of(rk);
     for chunk in fetch.chunks(BATCH) {
-        let hrefs: Vec<String> = chunk.iter().map(|(h, _, _)| h.clone()).collect();
-        let got = client.multiget(&r.href, &ck, &hrefs)?;
+        let mut got = super::dav::Multiget::default();
+        let hrefs: Vec<String> = chunk
+            .iter()
+            .filter_map(|(h, _, _)| match prefetched.remove(h) {
+                Some(f) => {
+                    got.found.push(f);
+                    None
+                }
+                None => Some(h.clone()),
+            })
+            .collect();
+        if !hrefs.is_empty() {
+            let more = client.multiget(&r.href, &ck, &hrefs)?;
+            got.found.extend(more.found);
+            got.missing.extend(more.missing);
+        }
         for (h, status) in &got.missing {
             c.errors.push(format!(
                 "{h}: listed by the server but not given back (HTTP {status}); tried again next sync"

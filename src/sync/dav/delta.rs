@@ -7,8 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Url;
 
 use super::http::Reply;
-use super::xml::{self, escape, DAV};
-use super::{multistatus, same_path, status_error, Client, DavError, Delta, Member, Result};
+use super::xml::{self, escape, CALDAV, CARDDAV, DAV};
+use super::{
+    multistatus, same_path, status_error, Client, CollectionKind, DavError, Delta, Fetched, Member,
+    Result,
+};
 
 /// sync-collection rounds followed after 507 before giving up: a server that keeps saying
 /// "more" forever is broken, and the caller can fall back to a listing.
@@ -18,6 +21,8 @@ const MAX_SYNC_ROUNDS: usize = 10_000;
 struct Round {
     /// href → Some(etag) when changed, None when removed.
     entries: Vec<(String, Option<String>)>,
+    /// Bodies, when asked for and given.
+    bodies: Vec<Fetched>,
     /// A 507 for the request-URI: there is more; ask again with `token`.
     truncated: bool,
     token: Option<String>,
@@ -27,15 +32,43 @@ impl Client {
     /// RFC 6578 sync-collection from `token` (None = initial), following 507 truncation until
     /// complete. `TokenRejected` when the server refuses the token or does not support it.
     pub fn sync_collection(&self, href: &str, token: Option<&str>) -> Result<Delta> {
+        Ok(self.sync_rounds(href, token, None)?.0)
+    }
+
+    /// `sync_collection` that also asks for each changed member's calendar-data or
+    /// address-data (by `kind`), saving the multigets of an initial sync. Members the server
+    /// gives no data for are left to the caller to fetch.
+    pub fn sync_collection_with_data(
+        &self,
+        href: &str,
+        token: Option<&str>,
+        kind: &CollectionKind,
+    ) -> Result<(Delta, Vec<Fetched>)> {
+        self.sync_rounds(href, token, Some(kind))
+    }
+
+    fn sync_rounds(
+        &self,
+        href: &str,
+        token: Option<&str>,
+        kind: Option<&CollectionKind>,
+    ) -> Result<(Delta, Vec<Fetched>)> {
         let url = self.url(href)?;
+        let mut bodies: BTreeMap<String, Fetched> = BTreeMap::new();
         // Later rounds override earlier ones: Some(etag) = changed, None = removed.
         let mut state: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut token = token.map(str::to_string);
         let mut seen_tokens = BTreeSet::new();
         for _ in 0..MAX_SYNC_ROUNDS {
-            let round = self.sync_round(&url, token.as_deref())?;
+            let round = self.sync_round(&url, token.as_deref(), kind)?;
             for (href, etag) in round.entries {
+                if etag.is_none() {
+                    bodies.remove(&href);
+                }
                 state.insert(href, etag);
+            }
+            for f in round.bodies {
+                bodies.insert(f.href.clone(), f);
             }
             let new_token = round.token.ok_or_else(|| DavError::Protocol {
                 url: url.to_string(),
@@ -63,7 +96,7 @@ impl Client {
                     None => delta.removed.push(href),
                 }
             }
-            return Ok(delta);
+            return Ok((delta, bodies.into_values().collect()));
         }
         Err(DavError::Protocol {
             url: url.to_string(),
@@ -72,15 +105,29 @@ impl Client {
     }
 
     /// One sync-collection request.
-    fn sync_round(&self, url: &Url, token: Option<&str>) -> Result<Round> {
+    fn sync_round(
+        &self,
+        url: &Url,
+        token: Option<&str>,
+        kind: Option<&CollectionKind>,
+    ) -> Result<Round> {
+        let data = kind.map(|k| match k {
+            CollectionKind::Addressbook => (CARDDAV, "address-data"),
+            CollectionKind::Calendar { .. } => (CALDAV, "calendar-data"),
+        });
+        let data_prop = match data {
+            Some((ns, name)) => format!(r#"<x:{name} xmlns:x="{ns}"/>"#),
+            None => String::new(),
+        };
         let body = format!(
             concat!(
                 r#"<?xml version="1.0" encoding="utf-8"?>"#,
                 r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{}</d:sync-token>"#,
-                r#"<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>"#,
+                r#"<d:sync-level>1</d:sync-level><d:prop><d:getetag/>{}</d:prop>"#,
                 r#"</d:sync-collection>"#
             ),
-            escape(token.unwrap_or(""))
+            escape(token.unwrap_or("")),
+            data_prop
         );
         let reply = self.report(url, None, &body)?;
         if reply.status.as_u16() != 207 {
@@ -89,6 +136,7 @@ impl Client {
         let ms = self.multistatus(&reply)?;
         self.check_not_gone(&reply, &ms)?;
         let mut out = Vec::new();
+        let mut bodies = Vec::new();
         let mut truncated = false;
         for response in &ms.responses {
             let (target, href) = self.response_url(&reply, response)?;
@@ -113,7 +161,15 @@ impl Client {
                         continue;
                     }
                     if let Some(etag) = response.prop(DAV, "getetag") {
-                        out.push((href, Some(etag.text().trim().to_string())));
+                        let etag = etag.text().trim().to_string();
+                        if let Some(element) = data.and_then(|(ns, name)| response.prop(ns, name)) {
+                            bodies.push(Fetched {
+                                href: href.clone(),
+                                etag: Some(etag.clone()).filter(|e| !e.is_empty()),
+                                body: element.text().into_bytes(),
+                            });
+                        }
+                        out.push((href, Some(etag)));
                     } else if response.prop_status(DAV, "getetag") == Some(404) {
                         // RFC 6578 lets a removed member carry its 404 inside the propstat.
                         out.push((href, None));
@@ -126,6 +182,7 @@ impl Client {
         }
         Ok(Round {
             entries: out,
+            bodies,
             truncated,
             token: ms.sync_token,
         })
