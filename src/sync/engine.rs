@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::dav::{Client, CollectionKind, DavError, Fetched, Precondition, RemoteCollection};
+use super::dav::{
+    Client, CollectionKind, DavError, Delta, Fetched, Precondition, RemoteCollection,
+};
 use super::plan::{plan, resolve, Action, Local, RemoteView, Resolution};
 use crate::format::split::resource;
 use crate::model::Kind;
@@ -128,38 +130,115 @@ fn run(
     let remote = list_remote(store, client, account)?;
     let pairs = bind(store, account, &remote)?;
     let mut snapshot = Snapshot::default();
-    for (bound, r) in pairs {
-        let mut c = CollectionReport {
-            collection: bound.name.clone(),
-            href: bound.href.clone(),
-            ..Default::default()
-        };
-        let outcome = match r {
-            Some(r) => sync_collection(
-                store,
-                client,
-                &bound,
-                r,
-                settings,
-                &mut snapshot,
-                &mut c,
-                progress,
-            ),
-            None => collection_gone(store, &bound, settings, &mut snapshot, &mut c),
-        };
-        match outcome {
-            Ok(()) => {}
-            Err(SyncError::Dav(e)) if e.is_unreachable() => {
-                report.collections.push(c);
-                report.snapshot = snapshot.path;
-                return Err(SyncError::Dav(e));
-            }
-            Err(e) => c.errors.push(e.to_string()),
-        }
-        report.collections.push(c);
+    // Which collections need their delta read (the rest are unchanged with nothing to push).
+    let mut needs = Vec::with_capacity(pairs.len());
+    for (bound, r) in &pairs {
+        needs.push(match r {
+            Some(r) => needs_listing(store, bound, r)?,
+            None => false,
+        });
     }
-    report.snapshot = snapshot.path;
-    Ok(())
+    // The deltas are read on their own threads while earlier collections are applied: the
+    // server's time and ours overlap.
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pairs
+            .iter()
+            .zip(&needs)
+            .map(|((bound, r), need)| match r {
+                // Unchanged there, something to push here: no delta to read.
+                Some(r) if *need && unchanged(bound, r) => {
+                    Some(Pending::Ready(Ok((Delta::default(), Vec::new()))))
+                }
+                _ if *need => Some(Pending::Thread(
+                    scope.spawn(move || read_listing(client, bound)),
+                )),
+                _ => None,
+            })
+            .collect();
+        for ((bound, r), handle) in pairs.iter().zip(handles) {
+            let mut c = CollectionReport {
+                collection: bound.name.clone(),
+                href: bound.href.clone(),
+                ..Default::default()
+            };
+            let listing = handle.map(|h| match h {
+                Pending::Ready(l) => l,
+                Pending::Thread(t) => t.join().unwrap_or_else(|_| {
+                    Err(DavError::Protocol {
+                        url: bound.href.clone(),
+                        reason: "the listing thread failed".into(),
+                    })
+                }),
+            });
+            let outcome = match r {
+                Some(r) => sync_collection(
+                    store,
+                    client,
+                    bound,
+                    r.clone(),
+                    listing,
+                    settings,
+                    &mut snapshot,
+                    &mut c,
+                    progress,
+                ),
+                None => collection_gone(store, bound, settings, &mut snapshot, &mut c),
+            };
+            match outcome {
+                Ok(()) => {}
+                Err(SyncError::Dav(e)) if e.is_unreachable() => {
+                    report.collections.push(c);
+                    report.snapshot = snapshot.path.clone();
+                    return Err(SyncError::Dav(e));
+                }
+                Err(e) => c.errors.push(e.to_string()),
+            }
+            report.collections.push(c);
+        }
+        report.snapshot = snapshot.path.clone();
+        Ok(())
+    })
+}
+
+/// What a collection's server side says: the delta (with bodies, for an initial listing).
+type Listing = Result<(Delta, Vec<Fetched>), DavError>;
+
+/// A listing being read on its thread, or already known.
+enum Pending<'scope> {
+    Ready(Listing),
+    Thread(std::thread::ScopedJoinHandle<'scope, Listing>),
+}
+
+/// True unless the server's collection is unchanged (same ctag or token) and nothing local
+/// waits to go up.
+fn needs_listing(
+    store: &Store,
+    bound: &BoundCollection,
+    r: &RemoteCollection,
+) -> Result<bool, SyncError> {
+    let items = store.sync_items(bound.id)?;
+    let pending = items
+        .iter()
+        .any(|i| (i.href.is_none() && !i.deleted) || (i.href.is_some() && i.locally_changed()));
+    Ok(!unchanged(bound, r) || pending)
+}
+
+/// The listing brings the ctag (not the token: cheaper on the server); a server without a
+/// ctag costs one sync-collection per collection instead.
+fn unchanged(bound: &BoundCollection, r: &RemoteCollection) -> bool {
+    (bound.ctag.is_some() && r.ctag == bound.ctag)
+        || (bound.sync_token.is_some() && r.sync_token == bound.sync_token)
+}
+
+/// Reads the delta since the stored token; an initial listing asks for the items' data too
+/// (one request instead of a listing and then multigets of everything).
+fn read_listing(client: &Client, bound: &BoundCollection) -> Listing {
+    match bound.sync_token.as_deref() {
+        Some(t) => client
+            .sync_collection(&bound.href, Some(t))
+            .map(|d| (d, Vec::new())),
+        None => client.sync_collection_with_data(&bound.href, None, &kind_of(&bound.remote_kind)),
+    }
 }
 
 /// The server's collections: discovered the first time, then read with one PROPFIND per home
@@ -417,22 +496,18 @@ fn sync_collection(
     client: &Client,
     bound: &BoundCollection,
     r: RemoteCollection,
+    listing: Option<Listing>,
     settings: &Settings,
     snapshot: &mut Snapshot,
     c: &mut CollectionReport,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
     let items = store.sync_items(bound.id)?;
-    let pending = items
-        .iter()
-        .any(|i| (i.href.is_none() && !i.deleted) || (i.href.is_some() && i.locally_changed()));
-    // The listing brings the ctag (not the token: cheaper on the server); a server that has
-    // no ctag costs one sync-collection per collection instead.
-    let unchanged = (bound.ctag.is_some() && r.ctag == bound.ctag)
-        || (bound.sync_token.is_some() && r.sync_token == bound.sync_token);
-    if unchanged && !pending {
+    let Some(listed) = listing else {
+        // Unchanged on the server, nothing to push.
         return Ok(());
-    }
+    };
+    let unchanged = unchanged(bound, &r);
     // The server's side.
     let mut prefetched: HashMap<String, Fetched> = HashMap::new();
     let (view, token) = if unchanged {
@@ -444,17 +519,10 @@ fn sync_collection(
             bound.sync_token.clone(),
         )
     } else {
-        // An initial listing asks for the items' data too: one request instead of a listing
-        // and then multigets of everything.
-        let listed = match bound.sync_token.as_deref() {
-            Some(t) => client.sync_collection(&r.href, Some(t)),
-            None => client
-                .sync_collection_with_data(&r.href, None, &kind_of(&bound.remote_kind))
-                .map(|(d, bodies)| {
-                    prefetched = bodies.into_iter().map(|f| (f.href.clone(), f)).collect();
-                    d
-                }),
-        };
+        let listed = listed.map(|(d, bodies)| {
+            prefetched = bodies.into_iter().map(|f| (f.href.clone(), f)).collect();
+            d
+        });
         match listed {
             Ok(d) if bound.sync_token.is_some() => (
                 RemoteView::Delta {
