@@ -40,6 +40,7 @@ fn with_contacts(app: &mut App, total: usize) {
     app.update(Msg::Loaded(Loaded::Contacts {
         rows: Vec::new(),
         total,
+        more: false,
     }));
 }
 

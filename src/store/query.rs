@@ -36,6 +36,13 @@ pub struct RawRef<'a> {
 /// The SQL of a list and its FTS query: the search hits drive the query when there is one
 /// (a few rows looked up by id) instead of a scan of every item of the kind.
 fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
+    list_sql_shaped(f, columns, false)
+}
+
+/// `dense`: a search that matches a large share of the items (a one-letter prefix) is better
+/// served by walking the list's index in order and checking each row against the matches
+/// than by sorting every match.
+fn list_sql_shaped(f: &Filter, columns: &str, dense: bool) -> (String, Option<String>) {
     let order = match f.kind {
         Some(Kind::Todo) => {
             "(i.status IN ('COMPLETED', 'CANCELLED')), i.due_ts IS NULL, i.due_ts,
@@ -45,11 +52,23 @@ fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
         _ => "i.sort_key, i.id",
     };
     let fts = f.query.as_deref().and_then(fts_query);
-    let (from, search) = if fts.is_some() {
+    let (from, search) = if fts.is_some() && dense {
+        (
+            "items i JOIN collections c ON c.id = i.collection_id",
+            "i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?5)",
+        )
+    } else if fts.is_some() {
         (
             "items_fts f CROSS JOIN items i ON i.id = f.rowid
              JOIN collections c ON c.id = i.collection_id",
             "items_fts MATCH ?5",
+        )
+    } else if f.kind == Some(Kind::Todo) {
+        // To-dos come in list order from their own index (the planner, with no statistics,
+        // would pick the counting index and sort every to-do).
+        (
+            "items i INDEXED BY items_todo_order JOIN collections c ON c.id = i.collection_id",
+            "?5 IS NULL",
         )
     } else {
         (
@@ -60,7 +79,9 @@ fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
     // Numbers only, so they go into the text (each distinct text is its own cached plan).
     let mut extra = String::new();
     if f.open_only {
-        extra.push_str(" AND (i.status IS NULL OR i.status NOT IN ('COMPLETED', 'CANCELLED'))");
+        // The same expression as the to-do index's first column, so counting open to-dos
+        // reads the index alone (NULL: no status, open).
+        extra.push_str(" AND (i.status IN ('COMPLETED', 'CANCELLED')) IS NOT 1");
     }
     if let Some(t) = f.due_from {
         extra.push_str(&format!(" AND i.due_ts >= {t}"));
@@ -68,15 +89,32 @@ fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
     if let Some(t) = f.due_to {
         extra.push_str(&format!(" AND i.due_ts < {t}"));
     }
+    // Only the conditions this filter has, spelt so an index can serve them: with stable
+    // plans (QPSG), `(?1 IS NULL OR i.kind = ?1)` would be planned as a scan of every item.
+    // The kind is one of a fixed set: written into the text, so a partial index on one kind
+    // (to-dos in list order) can serve it.
+    let kind = match f.kind {
+        Some(k) => format!("?1 = '{k}' AND i.kind = '{k}'", k = k.as_str()),
+        None => "?1 IS NULL".to_string(),
+    };
+    let collection = if f.collection.is_some() {
+        "c.name = ?4"
+    } else {
+        "?4 IS NULL"
+    };
+    let conflicts = if f.conflicts {
+        format!("?3 = 1 AND i.flags & {} != 0", Flags::CONFLICT)
+    } else {
+        "?3 = 0".to_string()
+    };
     let sql = format!(
         "SELECT {columns} FROM {from}
          WHERE {search}
-           AND (?1 IS NULL OR i.kind = ?1)
+           AND {kind}
            AND (i.deleted_at IS NOT NULL) = ?2
-           AND (?3 = 0 OR i.flags & {} != 0)
-           AND (?4 IS NULL OR c.name = ?4){extra}
-         ORDER BY {order}",
-        Flags::CONFLICT
+           AND {conflicts}
+           AND {collection}{extra}
+         ORDER BY {order}"
     );
     (sql, fts)
 }
@@ -147,6 +185,9 @@ pub(super) fn fts_query(q: &str) -> Option<String> {
     }
 }
 
+/// Matches beyond which a search is "dense" (see `list_sql_shaped`).
+const DENSE: usize = 2000;
+
 pub(super) const ITEM_COLUMNS: &str =
     "i.id, c.name, i.collection_id, i.kind, i.uid, X'', i.rev, i.flags,
     i.deleted_at IS NOT NULL, i.edited, i.problems, i.data";
@@ -172,7 +213,8 @@ impl Store {
     /// One screenful of a list: `limit` items from `offset`, in list order. The UI pages
     /// through long lists with this instead of loading every row.
     pub fn page(&self, f: &Filter, offset: usize, limit: usize) -> Result<Vec<StoredItem>> {
-        let (sql, fts) = list_sql(f, ITEM_COLUMNS);
+        let dense = f.query.is_some() && self.count_capped(f, DENSE)?.1;
+        let (sql, fts) = list_sql_shaped(f, ITEM_COLUMNS, dense);
         let sql = format!("{sql} LIMIT {limit} OFFSET {offset}");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -186,6 +228,29 @@ impl Store {
             row_to_item,
         )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many items a list has, counting no further than `cap` (true: there are more).
+    /// A search that matches half the database is not worth counting exactly on every key.
+    pub fn count_capped(&self, f: &Filter, cap: usize) -> Result<(usize, bool)> {
+        let (sql, fts) = list_sql(f, "1");
+        let sql = match sql.rfind("ORDER BY") {
+            Some(i) => sql[..i].to_string(),
+            None => sql,
+        };
+        let sql = format!("SELECT count(*) FROM ({sql} LIMIT {})", cap + 1);
+        let n: i64 = self.conn.prepare_cached(&sql)?.query_row(
+            params![
+                f.kind.map(Kind::as_str),
+                f.trash,
+                f.conflicts,
+                f.collection,
+                fts
+            ],
+            |r| r.get(0),
+        )?;
+        let n = n as usize;
+        Ok((n.min(cap), n > cap))
     }
 
     /// How many items a list has.
@@ -253,6 +318,17 @@ impl Store {
             .query_row("SELECT raw FROM item_raw WHERE item_id = ?1", [id], |r| {
                 r.get(0)
             })?)
+    }
+
+    /// Up to `limit` live contacts born on month-day `md` ("03-09"): (UID, name), by name.
+    pub fn birthdays_on(&self, md: &str, limit: usize) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT uid, title FROM items INDEXED BY items_bday
+             WHERE bday_md = ?1 AND deleted_at IS NULL AND kind = 'contact'
+             ORDER BY sort_key LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![md, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Contacts whose birthday (month/day) falls in [from, to] inclusive, wrapping the year end.

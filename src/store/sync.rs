@@ -595,6 +595,14 @@ impl Store {
     /// Local changes not yet on the server: edited or deleted since the last confirmation, or
     /// never uploaded, in bound collections.
     pub fn pending_changes(&self) -> Result<i64> {
+        let bound: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM collections WHERE href IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        if !bound {
+            return Ok(0);
+        }
         Ok(self.conn.query_row(
             "SELECT count(*) FROM items i JOIN collections c ON c.id = i.collection_id
              LEFT JOIN sync_state s ON s.item_id = i.id

@@ -97,6 +97,8 @@ pub struct Paged {
     pub selected: usize,
     /// The filter typed with `/` (empty: none).
     pub query: String,
+    /// `total` is a lower bound: a search matched more than was counted.
+    pub more: bool,
 }
 
 impl Paged {
@@ -317,10 +319,12 @@ pub enum Loaded {
     Contacts {
         rows: Vec<StoredItem>,
         total: usize,
+        more: bool,
     },
     Todos {
         rows: Vec<StoredItem>,
         total: usize,
+        more: bool,
     },
     Calendar {
         days: BTreeMap<NaiveDate, Day>,
@@ -434,13 +438,10 @@ impl App {
     }
 
     /// What to load first.
+    /// What to load first: the view on screen and the status bar; other views load when
+    /// they are opened.
     pub fn start(&self) -> Vec<Effect> {
-        vec![
-            Effect::LoadContacts,
-            Effect::LoadTodos,
-            Effect::LoadCalendar,
-            Effect::LoadStatus,
-        ]
+        vec![self.reload_current(), Effect::LoadStatus]
     }
 
     fn paged(&mut self) -> Option<&mut Paged> {
@@ -455,7 +456,8 @@ impl App {
         match self.view {
             View::Todos => Effect::LoadTodos,
             View::Calendar => Effect::LoadCalendar,
-            _ => Effect::LoadContacts,
+            View::Photos => Effect::LoadStatus,
+            View::Contacts => Effect::LoadContacts,
         }
     }
 
@@ -565,16 +567,18 @@ impl App {
 
     fn loaded(&mut self, l: Loaded) -> Vec<Effect> {
         match l {
-            Loaded::Contacts { rows, total } => {
+            Loaded::Contacts { rows, total, more } => {
                 self.contacts.rows = rows;
                 self.contacts.total = total;
+                self.contacts.more = more;
                 if self.contacts.selected >= total {
                     self.contacts.selected = total.saturating_sub(1);
                 }
             }
-            Loaded::Todos { rows, total } => {
+            Loaded::Todos { rows, total, more } => {
                 self.todos.rows = rows;
                 self.todos.total = total;
+                self.todos.more = more;
                 if self.todos.selected >= total {
                     self.todos.selected = total.saturating_sub(1);
                 }

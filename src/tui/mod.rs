@@ -42,12 +42,16 @@ pub struct Launch {
 /// Entries kept per day for the grids (the count covers the rest).
 const PER_DAY: usize = 12;
 
+/// Birthdays shown per day at most.
+const BIRTHDAYS_PER_DAY: usize = 5;
+
 /// Rows read per day at most; a fuller day shows "99+".
 const COUNT_CAP: usize = 100;
 
 /// Opens the UI; returns when the user quits.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
     let mut store = Store::open(&launch.data_dir)?;
+    store.interactive_mode()?;
     let keymap = Keymap::new(&launch.config.keys)
         .map_err(|e| anyhow::anyhow!("{}: {e}", launch.config.path.display()))?;
     let view = store
@@ -273,16 +277,20 @@ fn load(
                 query: Some(app.contacts.query.clone()).filter(|q| !q.is_empty()),
                 ..Filter::default()
             };
+            let (total, more) = count(store, &f)?;
             Loaded::Contacts {
                 rows: store.page(&f, app.contacts.offset, h)?,
-                total: store.count(&f)?,
+                total,
+                more,
             }
         }
         Effect::LoadTodos => {
             let f = todo_filter(app);
+            let (total, more) = count(store, &f)?;
             Loaded::Todos {
                 rows: store.page(&f, app.todos.offset, h)?,
-                total: store.count(&f)?,
+                total,
+                more,
             }
         }
         Effect::LoadCalendar => Loaded::Calendar {
@@ -401,6 +409,19 @@ fn load(
     }))
 }
 
+/// Matches counted while filtering; more show as "2000+".
+const SEARCH_COUNT_CAP: usize = 2000;
+
+/// A list's size: exact from the index without a search; capped with one (a one-letter
+/// search may match most of the database, and is typed one key at a time).
+fn count(store: &Store, f: &Filter) -> anyhow::Result<(usize, bool)> {
+    Ok(if f.query.is_some() {
+        store.count_capped(f, SEARCH_COUNT_CAP)?
+    } else {
+        (store.count(f)?, false)
+    })
+}
+
 fn todo_filter(app: &App) -> Filter {
     let mut f = Filter {
         kind: Some(Kind::Todo),
@@ -484,37 +505,30 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
         }
         day += chrono::Duration::days(1);
     }
-    for c in store.birthdays(from, to - chrono::Duration::days(1))? {
-        let Some(md) = c.data["birthday"].as_str() else {
-            continue;
-        };
-        let (m, d) = match md.rsplit('-').collect::<Vec<_>>().as_slice() {
-            [d, m, ..] => (m.parse::<u32>().unwrap_or(0), d.parse::<u32>().unwrap_or(0)),
-            _ => continue,
-        };
-        let mut day = from;
-        while day < to {
-            if chrono::Datelike::month(&day) == m && chrono::Datelike::day(&day) == d {
-                let e = days.entry(day).or_default();
-                e.count += 1;
+    // Birthdays: a month/day index lookup per visible day, a few names each.
+    let mut day = from;
+    while day < to {
+        let md = day.format("%m-%d").to_string();
+        let people = store.birthdays_on(&md, BIRTHDAYS_PER_DAY)?;
+        if !people.is_empty() {
+            let e = days.entry(day).or_default();
+            e.count += people.len();
+            for (i, (uid, name)) in people.into_iter().enumerate() {
                 e.entries.insert(
-                    0,
+                    i,
                     Entry {
                         time: None,
                         end: None,
-                        summary: format!(
-                            "{}'s birthday",
-                            c.data["full_name"].as_str().unwrap_or("")
-                        ),
+                        summary: format!("{name}'s birthday"),
                         location: String::new(),
-                        uid: c.uid.clone(),
+                        uid,
                         birthday: true,
                         color: None,
                     },
                 );
             }
-            day += chrono::Duration::days(1);
         }
+        day += chrono::Duration::days(1);
     }
     Ok(days)
 }

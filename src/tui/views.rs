@@ -96,7 +96,8 @@ fn list_title(p: &Paged, what: &str, extra: &str) -> String {
     } else {
         format!(" /{}", p.query)
     };
-    format!(" {what}{extra}{filter} — {} ", p.total)
+    let plus = if p.more { "+" } else { "" };
+    format!(" {what}{extra}{filter} — {}{plus} ", p.total)
 }
 
 fn split_detail(area: Rect) -> (Rect, Option<Rect>) {
