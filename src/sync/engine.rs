@@ -138,24 +138,32 @@ fn run(
             None => false,
         });
     }
-    // The deltas are read on their own threads while earlier collections are applied: the
-    // server's time and ours overlap.
+    // The next collection's delta is read on its own thread while this one is applied: the
+    // server's time and ours overlap, with one listing in flight at a time (a server such as
+    // Radicale gets slower, not faster, with several heavy requests at once).
     std::thread::scope(|scope| {
-        let handles: Vec<_> = pairs
-            .iter()
-            .zip(&needs)
-            .map(|((bound, r), need)| match r {
+        let start = |i: usize| -> Option<Pending<'_>> {
+            let (bound, r) = &pairs[i];
+            match r {
                 // Unchanged there, something to push here: no delta to read.
-                Some(r) if *need && unchanged(bound, r) => {
+                Some(r) if needs[i] && unchanged(bound, r) => {
                     Some(Pending::Ready(Ok((Delta::default(), Vec::new()))))
                 }
-                _ if *need => Some(Pending::Thread(
+                _ if needs[i] => Some(Pending::Thread(
                     scope.spawn(move || read_listing(client, bound)),
                 )),
                 _ => None,
-            })
-            .collect();
-        for ((bound, r), handle) in pairs.iter().zip(handles) {
+            }
+        };
+        let mut handles: Vec<Option<Pending<'_>>> = (0..pairs.len()).map(|_| None).collect();
+        let mut started = vec![false; pairs.len()];
+        for i in 0..pairs.len() {
+            if !started[i] {
+                started[i] = true;
+                handles[i] = start(i);
+            }
+            let (bound, r) = &pairs[i];
+            let handle = handles[i].take();
             let mut c = CollectionReport {
                 collection: bound.name.clone(),
                 href: bound.href.clone(),
@@ -170,6 +178,13 @@ fn run(
                     })
                 }),
             });
+            // This collection's delta is in: read the next one's while this one is applied.
+            if let Some(next) = (i + 1..pairs.len()).find(|j| needs[*j]) {
+                if !started[next] {
+                    started[next] = true;
+                    handles[next] = start(next);
+                }
+            }
             let outcome = match r {
                 Some(r) => sync_collection(
                     store,
