@@ -315,7 +315,7 @@ def cmd_typing(a):
 
     def shows(query):
         return lambda s: ("/" + query + "▏") in s and re.search(
-            r" Contacts" + (" /" + re.escape(query) if query else "") + r" — [0-9,]+ ", s) is not None
+            r" Contacts" + (" /" + re.escape(query) if query else "") + r" — [0-9,]+\+? ", s) is not None
 
     t = p.send(b"/")
     done = p.wait_frame(shows(""))
@@ -340,7 +340,7 @@ def cmd_typing(a):
                 raise SystemExit(f"typing: no frame showing /{q} within 10 s")
             extra = p.ends
             p.drain(0.15)                     # anything after the frame (there should be nothing)
-            m = re.search(r" Contacts" + (" /" + re.escape(q) if q else "") + r" — ([0-9,]+) ", p.screen.text())
+            m = re.search(r" Contacts" + (" /" + re.escape(q) if q else "") + r" — ([0-9,]+)\+? ", p.screen.text())
             samples.append({"key": "BS" if ch == "<" else ch, "query": q, "ms": round((done - t) * 1000, 3),
                             "bytes": len(p.raw) - before, "later_frames": p.ends - extra,
                             "count": m.group(1) if m else None})
