@@ -381,6 +381,43 @@ impl Store {
         Ok(())
     }
 
+    /// Occurrences that *start* in [from, to), in start order, at most `limit`: a range of the
+    /// start-ordered table and nothing before it (`for_each_occurrence_row` also looks back for
+    /// long events still running). False when the window is too far out to be stored; the
+    /// caller then uses `for_each_occurrence_row_limit`.
+    pub fn for_each_occurrence_starting(
+        &mut self,
+        from: i64,
+        to: i64,
+        limit: usize,
+        mut each: impl FnMut(&OccurrenceView<'_>),
+    ) -> Result<bool> {
+        if !self.ensure_coverage(from, to)? {
+            return Ok(false);
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags,
+                    o.uid, o.collection_id
+             FROM occurrences o
+             WHERE o.start >= ?1 AND o.start < ?2 AND o.deleted = 0
+             ORDER BY o.start LIMIT ?3",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![from, to, limit as i64])?;
+        while let Some(r) = rows.next()? {
+            each(&OccurrenceView {
+                start: r.get(0)?,
+                end: r.get(1)?,
+                all_day: r.get(2)?,
+                summary: r.get_ref(3)?.as_str()?,
+                location: r.get_ref(4)?.as_str()?,
+                flags: Flags(r.get(5)?),
+                uid: r.get_ref(6)?.as_str()?,
+                collection_id: r.get(7)?,
+            });
+        }
+        Ok(true)
+    }
+
     /// Far-off windows: every event expanded on the fly (slow, but never stored).
     fn occurrences_in_memory(
         &self,

@@ -462,8 +462,11 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
             (id, c.unwrap_or(fallback))
         })
         .collect();
-    // Day by day, each a range scan cut off after COUNT_CAP rows: the work is what the screen
-    // shows, however many events a busy calendar holds.
+    // The first visible day: everything overlapping it (long events that began earlier too).
+    // Every later day: what starts that day, a range of the start-ordered table cut off after
+    // COUNT_CAP rows; all-day events are carried to each day they cover. The work is what the
+    // screen shows, however busy the calendar is.
+    let mut seen: std::collections::HashSet<(String, i64)> = std::collections::HashSet::new();
     let mut day = from;
     while day < to {
         let (a, b) = (
@@ -471,35 +474,58 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
             local_midnight(day + chrono::Duration::days(1)),
         );
         let mut rows = 0;
-        store.for_each_occurrence_row_limit(&Filter::default(), a, b, Some(COUNT_CAP), |o| {
+        let mut take = |o: &crate::store::OccurrenceView<'_>| {
             rows += 1;
-            let starts_today = if o.all_day {
-                true
-            } else {
-                Local
-                    .timestamp_opt(o.start, 0)
-                    .single()
-                    .is_some_and(|t| t.date_naive() == day)
-            };
-            // A timed event from an earlier day that runs into this one shows where it starts
-            // (or on the first visible day).
-            if !starts_today && day != from {
+            if !seen.insert((o.uid.to_string(), o.start)) {
                 return;
             }
-            let d = days.entry(day).or_default();
-            d.count += 1;
-            if d.entries.len() < PER_DAY {
-                d.entries.push(Entry {
-                    time: (!o.all_day).then(|| hhmm(o.start)),
-                    end: (!o.all_day).then(|| hhmm(o.end)),
-                    summary: o.summary.to_string(),
-                    location: o.location.to_string(),
-                    uid: o.uid.to_string(),
-                    birthday: false,
-                    color: colors.get(&o.collection_id).cloned(),
-                });
+            let dates: Vec<NaiveDate> = if o.all_day {
+                // Dates: every day from the start to the day before the end.
+                let d = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.date_naive());
+                match (d(o.start), d(o.end)) {
+                    (Some(s), Some(e)) => {
+                        let last = (e - chrono::Duration::days(1)).max(s);
+                        let mut out = Vec::new();
+                        let mut x = s.max(from);
+                        while x <= last && x < to {
+                            out.push(x);
+                            x += chrono::Duration::days(1);
+                        }
+                        out
+                    }
+                    _ => Vec::new(),
+                }
+            } else {
+                // A timed event shows on the day it starts (or the first visible day).
+                vec![day]
+            };
+            for date in dates {
+                let d = days.entry(date).or_default();
+                d.count += 1;
+                if d.entries.len() < PER_DAY {
+                    d.entries.push(Entry {
+                        time: (!o.all_day).then(|| hhmm(o.start)),
+                        end: (!o.all_day).then(|| hhmm(o.end)),
+                        summary: o.summary.to_string(),
+                        location: o.location.to_string(),
+                        uid: o.uid.to_string(),
+                        birthday: false,
+                        color: colors.get(&o.collection_id).cloned(),
+                    });
+                }
             }
-        })?;
+        };
+        let first = day == from;
+        let done = !first && store.for_each_occurrence_starting(a, b, COUNT_CAP, &mut take)?;
+        if !done {
+            store.for_each_occurrence_row_limit(
+                &Filter::default(),
+                a,
+                b,
+                Some(COUNT_CAP),
+                &mut take,
+            )?;
+        }
         if rows >= COUNT_CAP {
             days.entry(day).or_default().capped = true;
         }
