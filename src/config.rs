@@ -265,6 +265,16 @@ impl Config {
     }
 }
 
+/// The user's editor: `$VISUAL`, else `$EDITOR`, else `vi`, split into program and arguments.
+pub fn editor_command() -> Vec<String> {
+    let cmd = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string());
+    cmd.split_whitespace().map(str::to_string).collect()
+}
+
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("org", "holdfast", "holdfast")
 }

@@ -123,33 +123,12 @@ pub fn new(ctx: &mut Context, cmd: NewCommand) -> Outcome {
         }
     };
     // Validate what we built (a bad --rrule, say) before storing it.
-    let parsed = format::parse(text.as_bytes());
-    let mut problems = parsed.problems.clone();
-    if let Err(e) = parsed.occurrences(Some((0, 1))) {
-        problems.push(crate::model::Problem { line: 1, reason: e });
-    }
-    if !problems.is_empty() {
-        let msg: Vec<String> = problems.iter().map(|p| p.reason.clone()).collect();
-        return Err(usage(format!("not created: {}", msg.join("; "))));
-    }
+    write::check_new(&text).map_err(|e| usage(format!("not created: {e}")))?;
     let collection = collection.unwrap_or_else(|| kind.default_collection().to_string());
     ctx.store
         .create(&collection, &uid, text.as_bytes(), "new")?;
     println!("{uid}");
     Ok(exit::OK)
-}
-
-fn editor() -> Vec<String> {
-    let cmd = std::env::var("VISUAL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|s| !s.trim().is_empty())
-        })
-        .unwrap_or_else(|| "vi".to_string());
-    cmd.split_whitespace().map(str::to_string).collect()
 }
 
 pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
@@ -196,7 +175,7 @@ pub fn edit(ctx: &mut Context, uid: &str, collection: Option<&str>) -> Outcome {
 }
 
 fn run_editor(path: &std::path::Path) -> Result<(), Failure> {
-    let cmd = editor();
+    let cmd = crate::config::editor_command();
     let status = Process::new(&cmd[0])
         .args(&cmd[1..])
         .arg(path)

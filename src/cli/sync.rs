@@ -59,12 +59,8 @@ pub fn run(
             username: a.username.clone(),
             password: a.password_value()?,
         });
-        if a.url.starts_with("http://") && !is_loopback(&a.url) {
-            eprintln!(
-                "holdfast: warning: account {:?} uses plain http to a remote host; the password \
-                 and your data cross the network unencrypted",
-                a.name
-            );
+        if let Some(w) = crate::sync::dav::insecure_warning(&a.url) {
+            eprintln!("holdfast: warning: account {:?}: {w}", a.name);
         }
     }
     let s = &ctx.config.sync;
@@ -212,13 +208,6 @@ fn print_summary(reports: &[AccountReport], restore: bool) {
             String::new()
         }
     ));
-}
-
-fn is_loopback(url: &str) -> bool {
-    let rest = url.split("://").nth(1).unwrap_or("");
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or(host);
-    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
 }
 
 /// An indicatif bar on stderr when it is a terminal; nothing otherwise.

@@ -163,6 +163,21 @@ fn head(component: &str, uid: &str, summary: &str, now: DateTime<Utc>) -> Vec<St
     ]
 }
 
+/// Checks an item Holdfast built (`new`, a UI form) before it is stored: it must parse
+/// cleanly and its recurrence expand (a bad RRULE typed by the user, say). Err: the reasons.
+pub fn check_new(text: &str) -> Result<(), String> {
+    let parsed = super::parse(text.as_bytes());
+    let mut problems: Vec<String> = parsed.problems.iter().map(|p| p.reason.clone()).collect();
+    if let Err(e) = parsed.occurrences(Some((0, 1))) {
+        problems.push(e);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 /// What `holdfast new event` asks for.
 pub struct NewEvent<'a> {
     pub uid: &'a str,

@@ -599,20 +599,7 @@ impl Store {
 
     fn set_deleted(&mut self, item: &StoredItem, at: Option<String>, origin: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
-             SELECT i.id, i.rev, r.raw, i.origin, i.updated_at, i.deleted_at IS NOT NULL
-             FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.id = ?1",
-            [item.id],
-        )?;
-        tx.execute(
-            "UPDATE occurrences SET deleted = ?2 WHERE item_id = ?1",
-            params![item.id, at.is_some()],
-        )?;
-        tx.execute(
-            "UPDATE items SET deleted_at = ?2, rev = rev + 1, origin = ?3, updated_at = ?4 WHERE id = ?1",
-            params![item.id, at, origin, now_text()],
-        )?;
+        set_deleted_in(&tx, item.id, at.as_deref(), origin)?;
         tx.commit()?;
         Ok(())
     }
@@ -662,13 +649,7 @@ impl Store {
     /// The item with this id (live or trashed).
     pub fn get(&self, id: i64) -> Result<StoredItem> {
         self.conn
-            .prepare_cached(
-                "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, r.raw, i.rev, i.flags,
-                        i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
-                 FROM items i JOIN collections c ON c.id = i.collection_id
-                      JOIN item_raw r ON r.item_id = i.id
-                 WHERE i.id = ?1",
-            )?
+            .prepare_cached(&format!("{ONE_ITEM} WHERE i.id = ?1"))?
             .query_row([id], row_to_item)
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("#{id}")))
@@ -676,13 +657,9 @@ impl Store {
 
     /// Finds a live or trashed item by UID, optionally inside one collection.
     pub fn find(&self, uid: &str, collection: Option<&str>) -> Result<StoredItem> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, r.raw, i.rev, i.flags,
-                    i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
-             FROM items i JOIN collections c ON c.id = i.collection_id
-                  JOIN item_raw r ON r.item_id = i.id
-             WHERE i.uid = ?1 AND (?2 IS NULL OR c.name = ?2)",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{ONE_ITEM} WHERE i.uid = ?1 AND (?2 IS NULL OR c.name = ?2)"
+        ))?;
         let rows: Vec<StoredItem> = stmt
             .query_map(params![uid, collection], row_to_item)?
             .collect::<rusqlite::Result<_>>()?;
@@ -699,6 +676,34 @@ impl Store {
         }
     }
 }
+
+/// Moves an item into the trash (`at` set) or out of it, as a new revision, inside `tx`.
+pub(super) fn set_deleted_in(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    at: Option<&str>,
+    origin: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
+         SELECT i.id, i.rev, r.raw, i.origin, i.updated_at, i.deleted_at IS NOT NULL
+         FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.id = ?1",
+    )?
+    .execute([item_id])?;
+    tx.prepare_cached("UPDATE occurrences SET deleted = ?2 WHERE item_id = ?1")?
+        .execute(params![item_id, at.is_some()])?;
+    tx.prepare_cached(
+        "UPDATE items SET deleted_at = ?2, rev = rev + 1, origin = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![item_id, at, origin, now_text()])?;
+    Ok(())
+}
+
+/// One item with its bytes, for `row_to_item`; callers add the WHERE.
+const ONE_ITEM: &str = "SELECT i.id, c.name, i.collection_id, i.kind, i.uid, r.raw, i.rev, i.flags,
+        i.deleted_at IS NOT NULL, i.edited, i.problems, i.data
+     FROM items i JOIN collections c ON c.id = i.collection_id
+          JOIN item_raw r ON r.item_id = i.id";
 
 pub(super) fn row_to_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredItem> {
     let kind: String = r.get(3)?;

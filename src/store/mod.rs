@@ -26,7 +26,7 @@ use rusqlite::{Connection, OptionalExtension};
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
-pub use query::{ContactView, Filter, RawRef};
+pub use query::{ContactView, Filter, RawRef, DENSE};
 pub use snapshot::Backup;
 pub use sync::{BoundCollection, SyncItem, SyncWrite};
 

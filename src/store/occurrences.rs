@@ -32,6 +32,24 @@ pub struct OccurrenceView<'a> {
     pub collection_id: i64,
 }
 
+/// The columns `view_of` reads, in its order.
+const VIEW_COLUMNS: &str =
+    "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid, o.collection_id";
+
+/// An `OccurrenceView` borrowed from a row of `VIEW_COLUMNS`.
+fn view_of<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<OccurrenceView<'r>> {
+    Ok(OccurrenceView {
+        start: r.get(0)?,
+        end: r.get(1)?,
+        all_day: r.get(2)?,
+        summary: r.get_ref(3)?.as_str()?,
+        location: r.get_ref(4)?.as_str()?,
+        flags: Flags(r.get(5)?),
+        uid: r.get_ref(6)?.as_str()?,
+        collection_id: r.get(7)?,
+    })
+}
+
 /// All-day events are dates, not instants: a date belongs to a window when the window covers
 /// some of that day *on the user's calendar*. Dates are stored as UTC midnights, so the window
 /// [from, to) is turned into the UTC midnights of its first local day and of the local day after
@@ -356,27 +374,14 @@ impl Store {
             }
             return Ok(());
         };
-        let mut sql = window_sql(
-            "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid, \
-             o.collection_id",
-            "",
-        );
+        let mut sql = window_sql(VIEW_COLUMNS, "");
         if let Some(n) = limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(r) = rows.next()? {
-            each(&OccurrenceView {
-                start: r.get(0)?,
-                end: r.get(1)?,
-                all_day: r.get(2)?,
-                summary: r.get_ref(3)?.as_str()?,
-                location: r.get_ref(4)?.as_str()?,
-                flags: Flags(r.get(5)?),
-                uid: r.get_ref(6)?.as_str()?,
-                collection_id: r.get(7)?,
-            });
+            each(&view_of(r)?);
         }
         Ok(())
     }
@@ -395,25 +400,14 @@ impl Store {
         if !self.ensure_coverage(from, to)? {
             return Ok(false);
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags,
-                    o.uid, o.collection_id
-             FROM occurrences o
-             WHERE o.start >= ?1 AND o.start < ?2 AND o.deleted = 0
-             ORDER BY o.start LIMIT ?3",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {VIEW_COLUMNS} FROM occurrences o
+                 WHERE o.start >= ?1 AND o.start < ?2 AND o.deleted = 0
+                 ORDER BY o.start LIMIT ?3"
+        ))?;
         let mut rows = stmt.query(rusqlite::params![from, to, limit as i64])?;
         while let Some(r) = rows.next()? {
-            each(&OccurrenceView {
-                start: r.get(0)?,
-                end: r.get(1)?,
-                all_day: r.get(2)?,
-                summary: r.get_ref(3)?.as_str()?,
-                location: r.get_ref(4)?.as_str()?,
-                flags: Flags(r.get(5)?),
-                uid: r.get_ref(6)?.as_str()?,
-                collection_id: r.get(7)?,
-            });
+            each(&view_of(r)?);
         }
         Ok(true)
     }

@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 
 use chrono::{Duration, NaiveDate};
-use rusqlite::params;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter};
 
 use super::items::{row_to_item, StoredItem};
 use super::{Result, Store};
@@ -186,7 +187,26 @@ pub(super) fn fts_query(q: &str) -> Option<String> {
 }
 
 /// Matches beyond which a search is "dense" (see `list_sql_shaped`).
-const DENSE: usize = 2000;
+pub const DENSE: usize = 2000;
+
+/// The values of `list_sql`'s parameters ?1 to ?5.
+fn list_params(f: &Filter, fts: Option<String>) -> [Value; 5] {
+    [
+        Value::from(f.kind.map(|k| k.as_str().to_string())),
+        Value::from(f.trash),
+        Value::from(f.conflicts),
+        Value::from(f.collection.clone()),
+        Value::from(fts),
+    ]
+}
+
+/// A list's SQL without its ORDER BY (counting needs no order).
+fn unordered(sql: &str) -> &str {
+    match sql.rfind("ORDER BY") {
+        Some(i) => &sql[..i],
+        None => sql,
+    }
+}
 
 pub(super) const ITEM_COLUMNS: &str =
     "i.id, c.name, i.collection_id, i.kind, i.uid, X'', i.rev, i.flags,
@@ -197,16 +217,7 @@ impl Store {
     pub fn list(&self, f: &Filter) -> Result<Vec<StoredItem>> {
         let (sql, fts) = list_sql(f, ITEM_COLUMNS);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                f.kind.map(Kind::as_str),
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts
-            ],
-            row_to_item,
-        )?;
+        let rows = stmt.query_map(params_from_iter(list_params(f, fts)), row_to_item)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -214,19 +225,22 @@ impl Store {
     /// through long lists with this instead of loading every row.
     pub fn page(&self, f: &Filter, offset: usize, limit: usize) -> Result<Vec<StoredItem>> {
         let dense = f.query.is_some() && self.count_capped(f, DENSE)?.1;
+        self.page_shaped(f, offset, limit, dense)
+    }
+
+    /// `page` for a caller that has already counted the search (`count_capped(f, DENSE)`):
+    /// `dense` is whether it matched more than `DENSE` items.
+    pub fn page_shaped(
+        &self,
+        f: &Filter,
+        offset: usize,
+        limit: usize,
+        dense: bool,
+    ) -> Result<Vec<StoredItem>> {
         let (sql, fts) = list_sql_shaped(f, ITEM_COLUMNS, dense);
         let sql = format!("{sql} LIMIT {limit} OFFSET {offset}");
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                f.kind.map(Kind::as_str),
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts
-            ],
-            row_to_item,
-        )?;
+        let rows = stmt.query_map(params_from_iter(list_params(f, fts)), row_to_item)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -234,43 +248,26 @@ impl Store {
     /// A search that matches half the database is not worth counting exactly on every key.
     pub fn count_capped(&self, f: &Filter, cap: usize) -> Result<(usize, bool)> {
         let (sql, fts) = list_sql(f, "1");
-        let sql = match sql.rfind("ORDER BY") {
-            Some(i) => sql[..i].to_string(),
-            None => sql,
-        };
-        let sql = format!("SELECT count(*) FROM ({sql} LIMIT {})", cap + 1);
-        let n: i64 = self.conn.prepare_cached(&sql)?.query_row(
-            params![
-                f.kind.map(Kind::as_str),
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts
-            ],
-            |r| r.get(0),
-        )?;
-        let n = n as usize;
+        let sql = format!(
+            "SELECT count(*) FROM ({} LIMIT {})",
+            unordered(&sql),
+            cap + 1
+        );
+        let n = self.count_rows(&sql, f, fts)?;
         Ok((n.min(cap), n > cap))
     }
 
     /// How many items a list has.
     pub fn count(&self, f: &Filter) -> Result<usize> {
         let (sql, fts) = list_sql(f, "count(*)");
-        // The count needs no order: cut it off.
-        let sql = match sql.rfind("ORDER BY") {
-            Some(i) => sql[..i].to_string(),
-            None => sql,
-        };
-        let n: i64 = self.conn.prepare_cached(&sql)?.query_row(
-            params![
-                f.kind.map(Kind::as_str),
-                f.trash,
-                f.conflicts,
-                f.collection,
-                fts
-            ],
-            |r| r.get(0),
-        )?;
+        self.count_rows(unordered(&sql), f, fts)
+    }
+
+    fn count_rows(&self, sql: &str, f: &Filter, fts: Option<String>) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params_from_iter(list_params(f, fts)), |r| r.get(0))?;
         Ok(n as usize)
     }
 
@@ -288,13 +285,7 @@ impl Store {
         // lookup of the row itself.
         let (sql, fts) = list_sql(&f, "i.title, i.data, i.flags, i.uid");
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![
-            f.kind.map(Kind::as_str),
-            f.trash,
-            f.conflicts,
-            f.collection,
-            fts
-        ])?;
+        let mut rows = stmt.query(params_from_iter(list_params(&f, fts)))?;
         while let Some(r) = rows.next()? {
             let data = r.get_ref(1)?.as_str()?;
             let d: ContactListFields<'_> = serde_json::from_str(data).map_err(|e| {

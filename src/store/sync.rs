@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::items::{derive, insert_occ_rows, write, Derived, OccRow};
+use super::items::{derive, insert_occ_rows, set_deleted_in, write, Derived, OccRow};
 use super::occurrences::raise_max_span;
 use super::{now_text, par_map, Result, Store, StoreError};
 use crate::format::lines::RawItem;
@@ -276,11 +276,6 @@ impl Store {
         Ok(problems)
     }
 
-    /// Takes a snapshot before a sync overwrites or trashes local items (I6).
-    pub fn snapshot_before_sync(&self, keep: usize) -> Result<super::Backup> {
-        self.backup(keep)
-    }
-
     /// Clears the conflict flag: the user has reviewed the item (edited or reverted it).
     pub fn clear_conflict(&mut self, item_id: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -384,23 +379,6 @@ fn rev_of(tx: &Transaction<'_>, item_id: i64) -> Result<i64> {
     Ok(tx
         .prepare_cached("SELECT rev FROM items WHERE id = ?1")?
         .query_row([item_id], |r| r.get(0))?)
-}
-
-/// Moves an item to the trash (or out of it) as a new revision, as `Store::delete` does.
-fn set_deleted(tx: &Transaction<'_>, item_id: i64, at: Option<&str>, origin: &str) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO revisions (item_id, rev, raw, origin, at, deleted)
-         SELECT i.id, i.rev, r.raw, i.origin, i.updated_at, i.deleted_at IS NOT NULL
-         FROM items i JOIN item_raw r ON r.item_id = i.id WHERE i.id = ?1",
-    )?
-    .execute([item_id])?;
-    tx.prepare_cached("UPDATE occurrences SET deleted = ?2 WHERE item_id = ?1")?
-        .execute(params![item_id, at.is_some()])?;
-    tx.prepare_cached(
-        "UPDATE items SET deleted_at = ?2, rev = rev + 1, origin = ?3, updated_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![item_id, at, origin, now_text()])?;
-    Ok(())
 }
 
 fn apply_one(
@@ -576,7 +554,7 @@ fn apply_one(
         SyncWrite::Trash { item_id } => {
             let cur = current(tx, item_id)?;
             if cur.deleted_at.is_none() {
-                set_deleted(tx, item_id, Some(&now_text()), "removed on the server")?;
+                set_deleted_in(tx, item_id, Some(&now_text()), "removed on the server")?;
             }
             tx.prepare_cached("DELETE FROM sync_state WHERE item_id = ?1")?
                 .execute([item_id])?;

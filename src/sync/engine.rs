@@ -130,13 +130,14 @@ fn run(
     let remote = list_remote(store, client, account)?;
     let pairs = bind(store, account, &remote)?;
     let mut snapshot = Snapshot::default();
-    // Which collections need their delta read (the rest are unchanged with nothing to push).
+    // Each collection's local items, read once; and which collections need their delta read
+    // (the rest are unchanged with nothing to push).
+    let mut local = Vec::with_capacity(pairs.len());
     let mut needs = Vec::with_capacity(pairs.len());
     for (bound, r) in &pairs {
-        needs.push(match r {
-            Some(r) => needs_listing(store, bound, r)?,
-            None => false,
-        });
+        let items = store.sync_items(bound.id)?;
+        needs.push(r.as_ref().is_some_and(|r| needs_listing(&items, bound, r)));
+        local.push(items);
     }
     // The next collection's delta is read on its own thread while this one is applied: the
     // server's time and ours overlap, with one listing in flight at a time (a server such as
@@ -191,6 +192,7 @@ fn run(
                     client,
                     bound,
                     r.clone(),
+                    std::mem::take(&mut local[i]),
                     listing,
                     settings,
                     &mut snapshot,
@@ -226,16 +228,11 @@ enum Pending<'scope> {
 
 /// True unless the server's collection is unchanged (same ctag or token) and nothing local
 /// waits to go up.
-fn needs_listing(
-    store: &Store,
-    bound: &BoundCollection,
-    r: &RemoteCollection,
-) -> Result<bool, SyncError> {
-    let items = store.sync_items(bound.id)?;
+fn needs_listing(items: &[SyncItem], bound: &BoundCollection, r: &RemoteCollection) -> bool {
     let pending = items
         .iter()
         .any(|i| (i.href.is_none() && !i.deleted) || (i.href.is_some() && i.locally_changed()));
-    Ok(!unchanged(bound, r) || pending)
+    !unchanged(bound, r) || pending
 }
 
 /// The listing brings the ctag (not the token: cheaper on the server); a server without a
@@ -424,7 +421,7 @@ impl Snapshot {
                 return Ok(());
             }
         }
-        let b = store.snapshot_before_sync(keep)?;
+        let b = store.backup(keep)?;
         self.path = Some(b.path.display().to_string());
         self.fresh = true;
         Ok(())
@@ -511,13 +508,13 @@ fn sync_collection(
     client: &Client,
     bound: &BoundCollection,
     r: RemoteCollection,
+    items: Vec<SyncItem>,
     listing: Option<Listing>,
     settings: &Settings,
     snapshot: &mut Snapshot,
     c: &mut CollectionReport,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
-    let items = store.sync_items(bound.id)?;
     let Some(listed) = listing else {
         // Unchanged on the server, nothing to push.
         return Ok(());
@@ -722,13 +719,7 @@ fn sync_collection(
                 }
                 Resolution::Confirm => {
                     if let Some(i) = local_item {
-                        writes.push(SyncWrite::Confirm {
-                            item_id: i.id,
-                            href: f.href.clone(),
-                            etag,
-                            rev: i.rev,
-                            base: f.body.clone(),
-                        });
+                        writes.push(confirm(i, &f.href, etag, f.body.clone()));
                         hrefs_of.push(f.href.clone());
                     }
                 }
@@ -837,26 +828,14 @@ fn sync_collection(
             Ok(etag) => {
                 c.pushed += 1;
                 written.insert(u.href.clone(), etag.clone());
-                confirms.push(SyncWrite::Confirm {
-                    item_id: i.id,
-                    href: u.href.clone(),
-                    etag,
-                    rev: i.rev,
-                    base: raw,
-                });
+                confirms.push(confirm(i, &u.href, etag, raw));
             }
             Err(DavError::PreconditionFailed { .. }) if u.pre == Precondition::Create => {
                 // Already there. The same item in the server's spelling: our own earlier
                 // upload whose record a crash lost; it only needs recording. Anything else is
                 // fetched and merged by the next sync.
                 match same_on_server(client, &u.href, i, &raw) {
-                    Some(f) => confirms.push(SyncWrite::Confirm {
-                        item_id: i.id,
-                        href: u.href.clone(),
-                        etag: f.etag,
-                        rev: i.rev,
-                        base: f.body,
-                    }),
+                    Some(f) => confirms.push(confirm(i, &u.href, f.etag, f.body)),
                     None => {
                         c.errors.push(format!(
                             "{}: already exists on the server with other content; it will be \
@@ -954,6 +933,17 @@ fn sync_collection(
     Ok(())
 }
 
+/// The record that the server holds the item's current rev as `base` under `href`.
+fn confirm(i: &SyncItem, href: &str, etag: Option<String>, base: Vec<u8>) -> SyncWrite {
+    SyncWrite::Confirm {
+        item_id: i.id,
+        href: href.to_string(),
+        etag,
+        rev: i.rev,
+        base,
+    }
+}
+
 /// After a create met an existing resource: the server's copy when it is the same item.
 fn same_on_server(client: &Client, href: &str, item: &SyncItem, raw: &[u8]) -> Option<Fetched> {
     let f = client.get(href).ok()?;
@@ -1015,13 +1005,7 @@ pub fn restore_remote(
                 match client.put(&href, &raw, content_type(i.kind), &Precondition::Create) {
                     Ok(etag) => {
                         c.pushed += 1;
-                        confirms.push(SyncWrite::Confirm {
-                            item_id: i.id,
-                            href,
-                            etag,
-                            rev: i.rev,
-                            base: raw,
-                        });
+                        confirms.push(confirm(i, &href, etag, raw));
                     }
                     Err(e) if e.is_unreachable() => {
                         store.apply_sync(bound.id, confirms, None)?;

@@ -279,7 +279,7 @@ fn load(
             };
             let (total, more) = count(store, &f)?;
             Loaded::Contacts {
-                rows: store.page(&f, app.contacts.offset, h)?,
+                rows: store.page_shaped(&f, app.contacts.offset, h, more)?,
                 total,
                 more,
             }
@@ -288,7 +288,7 @@ fn load(
             let f = todo_filter(app);
             let (total, more) = count(store, &f)?;
             Loaded::Todos {
-                rows: store.page(&f, app.todos.offset, h)?,
+                rows: store.page_shaped(&f, app.todos.offset, h, more)?,
                 total,
                 more,
             }
@@ -409,14 +409,12 @@ fn load(
     }))
 }
 
-/// Matches counted while filtering; more show as "2000+".
-const SEARCH_COUNT_CAP: usize = 2000;
-
-/// A list's size: exact from the index without a search; capped with one (a one-letter
-/// search may match most of the database, and is typed one key at a time).
+/// A list's size: exact from the index without a search; with one, counted to
+/// `store::DENSE` (shown as "2000+"): a one-letter search may match most of the database, and
+/// is typed one key at a time. The same count tells `page_shaped` how to read the page.
 fn count(store: &Store, f: &Filter) -> anyhow::Result<(usize, bool)> {
     Ok(if f.query.is_some() {
-        store.count_capped(f, SEARCH_COUNT_CAP)?
+        store.count_capped(f, crate::store::DENSE)?
     } else {
         (store.count(f)?, false)
     })
@@ -630,14 +628,7 @@ fn create(store: &mut Store, v: &FormValues) -> Result<String, String> {
             )
         }
     };
-    let parsed = crate::format::parse(text.as_bytes());
-    let mut problems: Vec<String> = parsed.problems.iter().map(|p| p.reason.clone()).collect();
-    if let Err(e) = parsed.occurrences(Some((0, 1))) {
-        problems.push(e);
-    }
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
-    }
+    write::check_new(&text)?;
     store
         .create(kind.default_collection(), &uid, text.as_bytes(), "new")
         .map_err(|e| e.to_string())?;
@@ -657,21 +648,12 @@ fn edit_external(
         .tempdir()?;
     let path = dir.path().join(format!("item.{}", item.kind.extension()));
     std::fs::write(&path, &item.raw)?;
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|s| !s.trim().is_empty())
-        })
-        .unwrap_or_else(|| "vi".into());
-    let mut parts = editor.split_whitespace();
-    let program = parts.next().unwrap_or("vi").to_string();
+    let editor = crate::config::editor_command();
+    let program = editor.first().cloned().unwrap_or_else(|| "vi".into());
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     let status = std::process::Command::new(&program)
-        .args(parts)
+        .args(&editor[1..])
         .arg(&path)
         .status();
     *terminal = ratatui::try_init()?;

@@ -260,22 +260,7 @@ impl Client {
     /// A warning to show when the account speaks plain HTTP to a host that is not this machine
     /// (I10): the password and every item cross the network readable.
     pub fn insecure_warning(&self) -> Option<String> {
-        let base = self.http.base();
-        if base.scheme() != "http" {
-            return None;
-        }
-        let host = base.host_str().unwrap_or_default();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        (!loopback).then(|| {
-            format!(
-                "{base}: plain HTTP to another machine; the password and your data travel \
-                 unencrypted (use https)"
-            )
-        })
+        insecure_warning(self.http.base().as_str())
     }
 
     // ---- helpers shared with discovery ----
@@ -383,6 +368,28 @@ impl Client {
             sync_token: multistatus::sync_token(response),
         })
     }
+}
+
+/// A warning when `url` is plain HTTP to a host that is not this machine (I10): the password
+/// and every item would cross the network readable. None for https, loopback, or no URL.
+pub fn insecure_warning(url: &str) -> Option<String> {
+    let base = Url::parse(url).ok()?;
+    if base.scheme() != "http" {
+        return None;
+    }
+    let host = base.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "{}: plain HTTP to another machine; the password and your data travel \
+             unencrypted (use https)",
+            http::redact(url)
+        )
+    })
 }
 
 impl std::fmt::Debug for Client {
