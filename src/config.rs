@@ -40,6 +40,7 @@ struct RawSync {
     guard_min: Option<u64>,
     keep_backups: Option<usize>,
     timeout_secs: Option<u64>,
+    discover_secs: Option<u64>,
 }
 
 /// Where a password comes from. The value itself is only read when sync needs it.
@@ -116,6 +117,8 @@ pub struct SyncSettings {
     pub keep_backups: usize,
     /// Seconds before a silent server counts as unreachable.
     pub timeout_secs: u64,
+    /// Seconds between looks for collections added on the server (0: at every sync).
+    pub discover_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +203,7 @@ impl Config {
             guard_min: u.guard_min.or(d.guard_min).unwrap_or(5),
             keep_backups: u.keep_backups.or(d.keep_backups).unwrap_or(10),
             timeout_secs: u.timeout_secs.or(d.timeout_secs).unwrap_or(30),
+            discover_secs: u.discover_secs.or(d.discover_secs).unwrap_or(3600),
         };
         if sync.timeout_secs == 0 {
             return Err(err("sync.timeout_secs", "must be at least 1"));
@@ -313,7 +317,8 @@ mod tests {
                 guard_fraction: 0.2,
                 guard_min: 5,
                 keep_backups: 10,
-                timeout_secs: 30
+                timeout_secs: 30,
+                discover_secs: 3600,
             }
         );
     }

@@ -70,6 +70,7 @@ fn sync(store: &mut Store, server: &DavServer) {
         guard_min: 1000,
         keep_backups: 2,
         accept_remote_deletions: false,
+        discover_secs: 3600,
     };
     let r = sync_account(store, &server.client(), "acct", &settings, &mut |_| {});
     assert!(r.error.is_none(), "sync failed: {r:?}");

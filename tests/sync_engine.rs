@@ -32,6 +32,11 @@ impl Side {
     }
 
     fn sync_with(&self, server: &DavServer, accept: bool) -> AccountReport {
+        self.sync_settings(server, accept, 3600)
+    }
+
+    /// `discover_secs` 0: the home sets are listed, so collections added on the server show.
+    fn sync_settings(&self, server: &DavServer, accept: bool, discover_secs: u64) -> AccountReport {
         let client = server.client();
         let mut store = self.store();
         let settings = Settings {
@@ -39,6 +44,7 @@ impl Side {
             guard_min: 5,
             keep_backups: 3,
             accept_remote_deletions: accept,
+            discover_secs,
         };
         sync_account(&mut store, &client, ACCOUNT, &settings, &mut |_| {})
     }
@@ -219,8 +225,16 @@ fn crossing_suite(server: &DavServer) {
             &Precondition::Create,
         )
         .expect("put");
+    // Not seen until the home sets are listed again (every `discover_secs`, or when asked).
     a.sync(server);
-    b.sync(server);
+    assert!(
+        a.store().find("h1", None).is_err(),
+        "{name}: between discoveries, only the known collections are asked"
+    );
+    for side in [&a, &b] {
+        let r = side.sync_settings(server, false, 0);
+        assert!(r.error.is_none(), "{name}: {r:?}");
+    }
     let store = a.store();
     let h1 = store
         .find("h1", None)

@@ -69,6 +69,7 @@ pub fn run(
         guard_min: s.guard_min,
         keep_backups: s.keep_backups,
         accept_remote_deletions,
+        discover_secs: s.discover_secs,
     };
     let options = Options {
         timeout: Duration::from_secs(s.timeout_secs),

@@ -26,6 +26,10 @@ pub struct Settings {
     pub guard_min: u64,
     pub keep_backups: usize,
     pub accept_remote_deletions: bool,
+    /// Seconds between looks for collections added on the server; 0 looks at every sync.
+    /// In between, a sync asks each known collection for its changes directly (one request
+    /// each), which on Radicale costs less than a home listing with change markers.
+    pub discover_secs: u64,
 }
 
 /// What happened to one collection.
@@ -127,7 +131,7 @@ fn run(
     progress: &mut dyn FnMut(Progress),
     report: &mut AccountReport,
 ) -> Result<(), SyncError> {
-    let remote = list_remote(store, client, account)?;
+    let remote = list_remote(store, client, account, settings.discover_secs)?;
     let pairs = bind(store, account, &remote)?;
     let mut snapshot = Snapshot::default();
     // Each collection's local items, read once; and which collections need their delta read
@@ -235,47 +239,78 @@ fn needs_listing(items: &[SyncItem], bound: &BoundCollection, r: &RemoteCollecti
     !unchanged(bound, r) || pending
 }
 
-/// The listing brings the ctag (not the token: cheaper on the server); a server without a
-/// ctag costs one sync-collection per collection instead.
+/// Between discoveries the collections come without ctag or token, so this is false and
+/// each is asked for its delta; a discovery's listing brings ctags (not tokens: cheaper on
+/// the server), which spare a collection whose server has no sync-collection a full listing.
 fn unchanged(bound: &BoundCollection, r: &RemoteCollection) -> bool {
     (bound.ctag.is_some() && r.ctag == bound.ctag)
         || (bound.sync_token.is_some() && r.sync_token == bound.sync_token)
 }
 
-/// Reads the delta since the stored token; an initial listing asks for the items' data too
-/// (one request instead of a listing and then multigets of everything).
+/// Reads the delta since the stored token (all of the collection without one), asking for the
+/// changed items' data in the same request: no multigets after it for what the server gave.
 fn read_listing(client: &Client, bound: &BoundCollection) -> Listing {
-    match bound.sync_token.as_deref() {
-        Some(t) => client
-            .sync_collection(&bound.href, Some(t))
-            .map(|d| (d, Vec::new())),
-        None => client.sync_collection_with_data(&bound.href, None, &kind_of(&bound.remote_kind)),
-    }
+    client.sync_collection_with_data(
+        &bound.href,
+        bound.sync_token.as_deref(),
+        &kind_of(&bound.remote_kind),
+    )
 }
 
-/// The server's collections: discovered the first time, then read with one PROPFIND per home
-/// set, which also brings every collection's ctag and token (so a no-op sync stays at that).
+/// The server's collections. Known ones that have a sync token are asked for their changes
+/// directly (one sync-collection each; a collection gone answers 404 and meets the guard), and
+/// the home sets are listed only every `discover_secs` (to notice collections added, renamed or
+/// recoloured on the server), or when some collection has no token: that listing brings the
+/// ctags such a collection is compared by.
 fn list_remote(
     store: &mut Store,
     client: &Client,
     account: &str,
+    discover_secs: u64,
 ) -> Result<Vec<RemoteCollection>, SyncError> {
-    let key = format!("sync.{account}.homes");
-    if let Some(homes) = store.meta_value(&key)? {
-        let homes: Vec<String> = serde_json::from_str(&homes).unwrap_or_default();
-        if !homes.is_empty() {
-            let mut all = Vec::new();
-            for home in &homes {
-                all.extend(client.collections_in(home)?);
-            }
-            return Ok(all);
+    let homes_key = format!("sync.{account}.homes");
+    let when_key = format!("sync.{account}.discovered_at");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let homes: Vec<String> = store
+        .meta_value(&homes_key)?
+        .and_then(|h| serde_json::from_str(&h).ok())
+        .unwrap_or_default();
+    if !homes.is_empty() {
+        let bound = store.bound_collections(account)?;
+        let last = store
+            .meta_value(&when_key)?
+            .and_then(|t| t.parse::<u64>().ok());
+        let recent = discover_secs > 0
+            && last.is_some_and(|t| t <= now && now - t < discover_secs);
+        if recent && !bound.is_empty() && bound.iter().all(|b| b.sync_token.is_some()) {
+            return Ok(bound
+                .into_iter()
+                .map(|b| RemoteCollection {
+                    kind: kind_of(&b.remote_kind),
+                    href: b.href,
+                    displayname: None,
+                    color: None,
+                    ctag: None,
+                    sync_token: None,
+                })
+                .collect());
         }
+        let mut all = Vec::new();
+        for home in &homes {
+            all.extend(client.collections_in(home)?);
+        }
+        store.set_meta_value(&when_key, &now.to_string())?;
+        return Ok(all);
     }
     let (homes, found) = client.discover_homes()?;
     // A plain collection URL as the account URL has no home to list: discovery (one PROPFIND)
     // runs each time then.
     if !homes.is_empty() {
-        store.set_meta_value(&key, &serde_json::to_string(&homes).unwrap_or_default())?;
+        store.set_meta_value(&homes_key, &serde_json::to_string(&homes).unwrap_or_default())?;
+        store.set_meta_value(&when_key, &now.to_string())?;
     }
     Ok(found)
 }

@@ -37,6 +37,9 @@ impl std::fmt::Debug for AccountSetup {
 pub enum SyncRequest {
     /// Sync every account now.
     Now,
+    /// Sync now, and list the home sets for collections added on the server whatever
+    /// `discover_secs` says (the user asked: at the UI's launch and on its sync key).
+    NowDiscovering,
     /// Sync now, applying remote deletions the guard held back (into the trash).
     NowAcceptingDeletions,
     /// Upload every live local item the server lacks (`holdfast restore-remote`).
@@ -99,6 +102,11 @@ impl SyncHandle {
         let _ = self.requests.send(SyncRequest::Now);
     }
 
+    /// Asks for a sync now that also looks for collections added on the server.
+    pub fn sync_now_discovering(&self) {
+        let _ = self.requests.send(SyncRequest::NowDiscovering);
+    }
+
     /// Asks for a sync that accepts remote deletions (the user answered the guard).
     pub fn sync_accepting_deletions(&self) {
         let _ = self.requests.send(SyncRequest::NowAcceptingDeletions);
@@ -151,14 +159,16 @@ fn worker(
                 Err(_) => return,
             },
         };
-        let (restore, accept) = match request {
+        let (restore, accept, discover) = match request {
             SyncRequest::Stop => return,
-            SyncRequest::Now => (false, false),
-            SyncRequest::NowAcceptingDeletions => (false, true),
-            SyncRequest::RestoreRemote => (true, false),
+            SyncRequest::Now => (false, false, false),
+            SyncRequest::NowDiscovering => (false, false, true),
+            SyncRequest::NowAcceptingDeletions => (false, true, false),
+            SyncRequest::RestoreRemote => (true, false, false),
         };
         let settings = Settings {
             accept_remote_deletions: settings.accept_remote_deletions || accept,
+            discover_secs: if discover { 0 } else { settings.discover_secs },
             ..settings.clone()
         };
         for a in &accounts {

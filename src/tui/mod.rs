@@ -92,6 +92,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                 guard_min: s.guard_min,
                 keep_backups: s.keep_backups,
                 accept_remote_deletions: false,
+                discover_secs: s.discover_secs,
             },
             Options {
                 timeout: Duration::from_secs(s.timeout_secs),
@@ -100,7 +101,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             Some(Duration::from_secs(s.interval_secs.max(10))),
         );
         if !launch.exit_after_first_frame {
-            handle.sync_now();
+            handle.sync_now_discovering();
         }
         Some(handle)
     };
@@ -323,7 +324,7 @@ fn load(
         }
         Effect::SyncNow => {
             if let Some(s) = sync {
-                s.sync_now();
+                s.sync_now_discovering();
             }
             return Ok(None);
         }
