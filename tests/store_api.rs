@@ -207,3 +207,74 @@ fn restoring_the_oldest_snapshot_survives_rotation() {
         assert!(store.integrity().expect("check").is_empty());
     }
 }
+
+/// A contact search reads each hit's list line from the contact-line index (migration 4):
+/// the same names, first email, first phone and org as the full list, in the same order
+/// (sort key, then id), with escaped JSON, missing fields, trash and accents handled.
+#[test]
+fn contact_search_lines_match_the_full_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("open");
+    let mut vcf = String::new();
+    let people = [
+        (
+            "m1",
+            "Zoë Müller",
+            "ORG:Müller \\; Söhne\r\nEMAIL:z@x.org\r\nEMAIL:z2@x.org\r\nTEL:+49 1\r\n",
+        ),
+        ("m2", "Anna Muller", "EMAIL:\"quoted\"@x.org\r\n"),
+        ("m3", "anna muller", "TEL:+1 2\r\nTEL:+1 3\r\n"),
+        ("m4", "Bob Müller-Lüdenscheidt", ""),
+        ("x1", "Someone Else", "EMAIL:muller@nowhere.org\r\n"),
+        ("x2", "Nobody", ""),
+    ];
+    for (uid, name, extra) in people {
+        vcf.push_str(&format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nN:{name};;;;\r\n{extra}END:VCARD\r\n"
+        ));
+    }
+    import(&mut store, &vcf);
+    let m4 = store.find("m4", None).expect("m4");
+    store.delete(&m4).expect("trash m4");
+    let line = |c: &holdfast::store::ContactView<'_>| {
+        format!("{}|{}|{}|{}|{}", c.name, c.org, c.email, c.phone, c.uid)
+    };
+    let lines = |store: &Store, f: &Filter| {
+        let mut out = Vec::new();
+        store
+            .for_each_contact_row(f, |c| out.push(line(c)))
+            .expect("rows");
+        out
+    };
+    let all = lines(&store, &Filter::default());
+    let hits = lines(
+        &store,
+        &Filter {
+            query: Some("muller".into()),
+            ..Filter::default()
+        },
+    );
+    let expected: Vec<String> = all
+        .iter()
+        .filter(|l| l.to_lowercase().replace('ü', "u").contains("muller"))
+        .cloned()
+        .collect();
+    assert_eq!(hits, expected, "all: {all:#?}");
+    assert_eq!(hits.len(), 4, "{hits:#?}");
+    assert!(hits[0].starts_with("Anna Muller|") || hits[0].starts_with("anna muller|"));
+    assert!(
+        hits.iter()
+            .any(|l| l == "Zoë Müller|Müller ; Söhne|z@x.org|+49 1|m1"),
+        "{hits:#?}"
+    );
+    let trashed = lines(
+        &store,
+        &Filter {
+            query: Some("muller".into()),
+            trash: true,
+            ..Filter::default()
+        },
+    );
+    assert_eq!(trashed.len(), 1, "{trashed:#?}");
+    assert!(trashed[0].ends_with("|m4"));
+}

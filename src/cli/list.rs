@@ -459,23 +459,50 @@ impl EventRows {
 }
 
 /// Contacts for people: one pass over borrowed rows (a search is the costly part here, so it
-/// runs once), then an aligned table.
+/// runs once) into one text buffer with each cell's width measured once, then an aligned table.
 fn contact_table(ctx: &mut Context, filter: &Filter) -> Outcome {
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let headers = ["NAME", "ORG", "EMAIL", "PHONE", "FLAGS", "UID"];
+    let mut widths = headers.map(str::len);
+    let mut text = String::new();
+    // Per row: where each of its six cells ends in `text`, and the widths of the first five.
+    let mut rows: Vec<([usize; 6], [usize; 5])> = Vec::new();
     ctx.store.for_each_contact_row(filter, |c| {
-        rows.push(vec![
-            c.name.to_string(),
-            c.org.to_string(),
-            c.email.to_string(),
-            c.phone.to_string(),
-            flags_text(c.flags),
-            c.uid.to_string(),
-        ]);
+        let flags = flags_text(c.flags);
+        let mut ends = [0; 6];
+        let mut w = [0; 5];
+        for (i, cell) in [c.name, c.org, c.email, c.phone, &flags, c.uid]
+            .into_iter()
+            .enumerate()
+        {
+            text.push_str(cell);
+            ends[i] = text.len();
+            if i < 5 {
+                w[i] = table::width(cell);
+                widths[i] = widths[i].max(w[i]);
+            }
+        }
+        rows.push((ends, w));
     })?;
     if rows.is_empty() {
         println!("Nothing to list.");
-    } else {
-        table::print(&["NAME", "ORG", "EMAIL", "PHONE", "FLAGS", "UID"], &rows);
+        return Ok(exit::OK);
     }
+    const CHUNK: usize = 256 << 10;
+    let mut out = String::with_capacity(CHUNK + 4096);
+    table::push_row(&mut out, &headers, &widths[..5]);
+    let mut at = 0;
+    for (ends, w) in &rows {
+        let cells = ends.map(|e| {
+            let cell = &text[at..e];
+            at = e;
+            cell
+        });
+        table::push_measured_row(&mut out, &cells, |i, _| w[i.min(4)], &widths[..5]);
+        if out.len() >= CHUNK {
+            super::emit(&out);
+            out.clear();
+        }
+    }
+    super::emit(&out);
     Ok(exit::OK)
 }

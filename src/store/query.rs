@@ -171,6 +171,14 @@ fn first<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>
     d.deserialize_any(First)
 }
 
+/// A text column, or "" for NULL (json_extract of a missing field).
+fn text_or_empty<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(""),
+        v => v.as_str().map_err(Into::into),
+    }
+}
+
 /// FTS5 query from what a person typed: every word must match as a prefix, accents folded.
 pub(super) fn fts_query(q: &str) -> Option<String> {
     let folded = super::fold_for_search(q);
@@ -280,6 +288,9 @@ impl Store {
     ) -> Result<()> {
         let mut f = f.clone();
         f.kind = Some(Kind::Contact);
+        if f.query.as_deref().and_then(fts_query).is_some() {
+            return self.for_each_contact_hit(&f, each);
+        }
         // The three fields are read from `data` here rather than with json_extract: SQLite
         // parsed the document once per row into its binary form, which cost more than the
         // lookup of the row itself.
@@ -298,6 +309,60 @@ impl Store {
                 phone: d.phones.as_deref().unwrap_or(""),
                 flags: Flags(r.get(2)?),
                 uid: r.get_ref(3)?.as_str()?,
+            });
+        }
+        Ok(())
+    }
+
+    /// `for_each_contact_row` for a search: each hit is looked up in the contact-line index,
+    /// whose entries hold what a line shows (the fields are computed there when the contact is
+    /// written), so the table rows, spread over the whole file, are never read.
+    fn for_each_contact_hit(
+        &self,
+        f: &Filter,
+        mut each: impl FnMut(&ContactView<'_>),
+    ) -> Result<()> {
+        let (sql, fts) = list_sql(
+            f,
+            "i.sort_key, i.title, json_extract(i.data, '$.org'),
+             json_extract(i.data, '$.emails[0]'), json_extract(i.data, '$.phones[0]'), i.uid,
+             i.flags",
+        );
+        // The hits come in id order; they are put in list order (sort key, then id) here:
+        // SQLite's sorter would copy every row into records and compare those.
+        let sql = unordered(&sql).replacen(
+            "CROSS JOIN items i ON",
+            "CROSS JOIN items i INDEXED BY items_contact_line ON",
+            1,
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(list_params(f, fts)))?;
+        // Each hit's six texts one after the other in `text`; per hit where they end.
+        let mut text = String::new();
+        let mut hits: Vec<([usize; 6], Flags)> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut ends = [0; 6];
+            for (i, end) in ends.iter_mut().enumerate() {
+                text.push_str(text_or_empty(r, i)?);
+                *end = text.len();
+            }
+            hits.push((ends, Flags(r.get(6)?)));
+        }
+        let start_of = |n: usize| if n == 0 { 0 } else { hits[n - 1].0[5] };
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_by(|&a, &b| {
+            text[start_of(a)..hits[a].0[0]].cmp(&text[start_of(b)..hits[b].0[0]])
+        });
+        for n in order {
+            let (ends, flags) = hits[n];
+            let cell = |i: usize| &text[if i == 0 { start_of(n) } else { ends[i - 1] }..ends[i]];
+            each(&ContactView {
+                name: cell(1),
+                org: cell(2),
+                email: cell(3),
+                phone: cell(4),
+                flags,
+                uid: cell(5),
             });
         }
         Ok(())

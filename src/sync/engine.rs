@@ -283,8 +283,7 @@ fn list_remote(
         let last = store
             .meta_value(&when_key)?
             .and_then(|t| t.parse::<u64>().ok());
-        let recent = discover_secs > 0
-            && last.is_some_and(|t| t <= now && now - t < discover_secs);
+        let recent = discover_secs > 0 && last.is_some_and(|t| t <= now && now - t < discover_secs);
         if recent && !bound.is_empty() && bound.iter().all(|b| b.sync_token.is_some()) {
             return Ok(bound
                 .into_iter()
@@ -309,7 +308,10 @@ fn list_remote(
     // A plain collection URL as the account URL has no home to list: discovery (one PROPFIND)
     // runs each time then.
     if !homes.is_empty() {
-        store.set_meta_value(&homes_key, &serde_json::to_string(&homes).unwrap_or_default())?;
+        store.set_meta_value(
+            &homes_key,
+            &serde_json::to_string(&homes).unwrap_or_default(),
+        )?;
         store.set_meta_value(&when_key, &now.to_string())?;
     }
     Ok(found)
