@@ -53,7 +53,7 @@ fn pad_label(label: &str) -> String {
 
 pub fn draw(f: &mut Frame<'_>, area: Rect, form: &Form, theme: &Theme) {
     if let Stage::Scope(s) = &form.stage {
-        draw_scope(f, area, s.selected, theme);
+        draw_scope(f, area, s, theme);
         return;
     }
     let width = area.width.saturating_sub(2).clamp(20, MAX_WIDTH);
@@ -199,9 +199,16 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, form: &Form, theme: &Theme) {
     }
 }
 
-fn draw_scope(f: &mut Frame<'_>, area: Rect, selected: usize, theme: &Theme) {
-    let choices = ["o  This occurrence only", "s  The whole series"];
-    let mut lines = vec![Line::raw("This event repeats. Change"), Line::raw("")];
+fn draw_scope(f: &mut Frame<'_>, area: Rect, s: &super::Scope, theme: &Theme) {
+    let selected = s.selected;
+    let choices = [
+        format!("o  only this one ({})", s.occurrence.start),
+        "s  the whole series".to_string(),
+    ];
+    let mut lines = vec![
+        Line::raw(format!("“{}” repeats. Change", s.series.summary)),
+        Line::raw(""),
+    ];
     for (i, c) in choices.iter().enumerate() {
         let st = if i == selected {
             theme.selected()
