@@ -293,6 +293,43 @@ fn enter_moves_on_and_saves_on_the_last_field() {
     );
 }
 
+#[test]
+fn a_sync_or_the_mouse_never_takes_the_form_away() {
+    use holdfast::sync::engine::{AccountReport, CollectionReport, Guard};
+    use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+    let keymap = Keymap::new(&BTreeMap::new()).expect("keymap");
+    let mut a = App::new(keymap, View::Contacts, today(), 0, &["home".into()]);
+    press(&mut a, KeyCode::Char('n'));
+    typed(&mut a, "Half typed");
+    a.update(Msg::SyncDone {
+        report: AccountReport {
+            account: "home".into(),
+            collections: vec![CollectionReport {
+                collection: "Contacts".into(),
+                guard: Some(Guard {
+                    held_back: 9,
+                    synced: 10,
+                    reason: "the server removed 9 of 10".into(),
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        now: 1,
+    });
+    assert_eq!(values(&a, FieldId::FullName), ["Half typed"]);
+    assert!(a.message.as_deref().unwrap_or("").contains("home"));
+    // A click on the tabs does not switch views under the form.
+    a.update(Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(ratatui::crossterm::event::MouseButton::Left),
+        column: 20,
+        row: 0,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(a.view, View::Contacts);
+    assert_eq!(values(&a, FieldId::FullName), ["Half typed"]);
+}
+
 fn open_occurrence(a: &mut App) {
     a.update(Msg::Loaded(Loaded::Editing {
         item: stored(Kind::Event, "weekly-1", WEEKLY),

@@ -511,11 +511,19 @@ impl App {
                     })
                 })
                 .collect();
-            self.overlay = Some(Overlay::Guard {
-                account: r.account.clone(),
-                text: lines.join("\n"),
-                selected: 2,
-            });
+            if matches!(self.overlay, Some(Overlay::Form(_))) {
+                // A form being typed into is never replaced; the status bar keeps the state.
+                self.message = Some(format!(
+                    "{}: the server removed items, nothing deleted here; S after the form decides",
+                    r.account
+                ));
+            } else {
+                self.overlay = Some(Overlay::Guard {
+                    account: r.account.clone(),
+                    text: lines.join("\n"),
+                    selected: 2,
+                });
+            }
             SyncState::Guard { at: now }
         } else if let Some(e) = &r.error {
             SyncState::Failed {
@@ -1061,6 +1069,10 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        if matches!(self.overlay, Some(Overlay::Form(_))) {
+            // The list under a form stays where it is.
+            return Vec::new();
+        }
         match m.kind {
             MouseEventKind::ScrollDown => self.action(Action::Down),
             MouseEventKind::ScrollUp => self.action(Action::Up),
