@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 
-use super::patch::{scan, Comp, Patch, Prop};
+use super::patch::{remove_all, scan, set_line, Comp, Patch, Prop};
 use super::{text_prop, FieldError, FieldId};
 use crate::format::ical::parse_duration;
 use crate::format::lines::logical_lines;
@@ -417,19 +417,6 @@ fn rrule(d: &EventDraft, extras: &[String], zone: &Zone) -> Option<String> {
     }
     parts.extend(extras.iter().cloned());
     Some(parts.join(";"))
-}
-
-fn set_line(p: &mut Patch<'_>, c: &Comp, name: &str, line: &str) {
-    match c.prop(name) {
-        Some(old) => p.replace(old, line),
-        None => p.insert_line(c.props_end(), line),
-    }
-}
-
-fn remove_all(p: &mut Patch<'_>, c: &Comp, name: &str) {
-    for l in c.all(name) {
-        p.remove(l.start, l.end);
-    }
 }
 
 /// Writes the difference into the master (`rid` None) or the override for `rid`.

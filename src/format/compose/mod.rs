@@ -109,8 +109,8 @@ pub fn read(raw: &[u8], kind: crate::model::Kind) -> Option<Draft> {
     })
 }
 
-/// A new item's text: the `write::new_*` skeleton with the draft applied, checked like `new`.
-/// `zone`: the user's zone, for a to-do's due time.
+/// A new item's text: the `write::new_*` skeleton (UID, DTSTAMP, VERSION, PRODID) with the
+/// draft applied, checked like `holdfast new` (`write::check_new`).
 pub fn create(draft: &Draft, uid: &str, now: DateTime<Utc>) -> Result<String, String> {
     let bad = check(draft, draft);
     if let Some(e) = bad.first() {
@@ -172,12 +172,7 @@ fn checked(raw: &[u8], out: Vec<u8>) -> Result<Vec<u8>, String> {
 /// parameters when it exists.
 pub(crate) fn text_prop(p: &mut Patch<'_>, c: &Comp, name: &str, value: &str) {
     match c.prop(name) {
-        Some(old) if value.is_empty() => {
-            for l in c.all(name) {
-                p.remove(l.start, l.end);
-            }
-            let _ = old;
-        }
+        Some(_) if value.is_empty() => patch::remove_all(p, c, name),
         Some(old) => p.replace(old, &format!("{}:{}", old.head(), escape(value))),
         None if !value.is_empty() => {
             p.insert_line(c.props_end(), &format!("{name}:{}", escape(value)))

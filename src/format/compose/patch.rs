@@ -240,6 +240,21 @@ impl<'a> Patch<'a> {
     }
 }
 
+/// Replaces the first `name` line of `c` with `line`, or adds it after `c`'s own lines.
+pub fn set_line(p: &mut Patch<'_>, c: &Comp, name: &str, line: &str) {
+    match c.prop(name) {
+        Some(old) => p.replace(old, line),
+        None => p.insert_line(c.props_end(), line),
+    }
+}
+
+/// Removes every `name` line of `c`.
+pub fn remove_all(p: &mut Patch<'_>, c: &Comp, name: &str) {
+    for l in c.all(name) {
+        p.remove(l.start, l.end);
+    }
+}
+
 /// `head` with the TYPE values in `known` replaced by `new` (none for ""); other TYPE values
 /// and every other parameter stay.
 pub fn retype(head: &str, known: &[&str], new: &str) -> String {

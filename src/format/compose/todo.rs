@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
-use super::patch::{scan, Comp, Patch};
+use super::patch::{remove_all, scan, set_line, Comp, Patch};
 use super::{text_prop, FieldError, FieldId};
 use crate::format::input;
 use crate::format::write::{self, date_line, escape, stamp, vtimezone, Start};
@@ -118,19 +118,6 @@ pub fn check(d: &TodoDraft) -> Vec<FieldError> {
         out.push(FieldError::new(FieldId::Percent, 0, "0 to 100"));
     }
     out
-}
-
-fn set_line(p: &mut Patch<'_>, c: &Comp, name: &str, line: &str) {
-    match c.prop(name) {
-        Some(old) => p.replace(old, line),
-        None => p.insert_line(c.props_end(), line),
-    }
-}
-
-fn remove_all(p: &mut Patch<'_>, c: &Comp, name: &str) {
-    for l in c.all(name) {
-        p.remove(l.start, l.end);
-    }
 }
 
 /// A plain value property: set, or removed when empty.
