@@ -312,10 +312,9 @@ impl Form {
                 KeyCode::Esc | KeyCode::Char('q') => Outcome::Close(None),
                 _ => Outcome::Stay,
             },
+            // Only y (or d) discards: a stray Enter keeps the text.
             Stage::Discard => match k.code {
-                KeyCode::Char('y') | KeyCode::Char('d') | KeyCode::Enter => {
-                    Outcome::Close(Some("not saved".into()))
-                }
+                KeyCode::Char('y') | KeyCode::Char('d') => Outcome::Close(Some("not saved".into())),
                 _ => {
                     self.stage = Stage::Editing;
                     Outcome::Stay
