@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use holdfast::format::compose::Draft;
 use holdfast::sync::engine::{AccountReport, CollectionReport, Guard};
 use holdfast::tui::app::{App, Effect, Loaded, Msg, Overlay, SyncState, View};
 use holdfast::tui::keymap::Keymap;
@@ -117,29 +118,42 @@ fn a_form_validates_inline_and_keeps_what_was_typed() {
     let mut a = app();
     press(&mut a, KeyCode::Char('n'));
     assert!(matches!(a.overlay, Some(Overlay::Form(_))));
-    // Empty name: no effect, an error in the form.
-    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    let save = |a: &mut App| {
+        a.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('s'),
+            KeyModifiers::CONTROL,
+        )))
+    };
+    // Empty name: no effect, an error next to the name.
+    assert!(save(&mut a).is_empty());
     match &a.overlay {
-        Some(Overlay::Form(f)) => assert!(f.error.as_deref().unwrap_or("").contains("required")),
+        Some(Overlay::Form(f)) => {
+            assert!(f.fields[0].error.as_deref().unwrap_or("").contains("name"))
+        }
         other => panic!("form expected, got {other:?}"),
     }
     typed(&mut a, "Ann Lee");
-    press(&mut a, KeyCode::Tab);
+    // Full name, organisation, title, then the first email row.
+    for _ in 0..3 {
+        press(&mut a, KeyCode::Tab);
+    }
     typed(&mut a, "ann@example.org");
-    let fx = press(&mut a, KeyCode::Enter);
+    let fx = save(&mut a);
     match fx.as_slice() {
-        [Effect::Create(v)] => {
-            assert_eq!(v.kind, "contact");
-            assert_eq!(v.values[0], "Ann Lee");
-            assert_eq!(v.values[1], "ann@example.org");
-        }
-        other => panic!("create expected, got {other:?}"),
+        [Effect::SaveForm(s)] => match &s.after {
+            Draft::Contact(c) => {
+                assert_eq!(c.full_name, "Ann Lee");
+                assert_eq!(c.emails[0].value, "ann@example.org");
+            }
+            other => panic!("a contact expected, got {other:?}"),
+        },
+        other => panic!("save expected, got {other:?}"),
     }
     // The store refuses: the form stays with the text and shows why.
     a.update(Msg::Loaded(Loaded::FormError("bad date".into())));
     match &a.overlay {
         Some(Overlay::Form(f)) => {
-            assert_eq!(f.fields[0].1, "Ann Lee");
+            assert_eq!(f.fields[0].value(), "Ann Lee");
             assert_eq!(f.error.as_deref(), Some("bad date"));
         }
         other => panic!("form expected, got {other:?}"),

@@ -17,6 +17,10 @@ const COLS: u16 = 100;
 const ESC: &str = "\x1b";
 const TAB: &str = "\t";
 const ENTER: &str = "\r";
+const CTRL_S: &str = "\x13";
+const CTRL_N: &str = "\x0e";
+const CTRL_T: &str = "\x14";
+const CTRL_U: &str = "\x15";
 
 /// `holdfast` (no command) running in a pty, its screen kept up to date by a reader thread.
 struct Screen {
@@ -278,35 +282,38 @@ fn e2e_import_switch_create_filter_quit() {
         t.contains("Contacts — 30") && t.contains("Filler Contact 01") && !t.contains("/muller")
     });
 
-    // New contact through the form.
+    // New contact through the form: name, then Tab past organisation and title to the email.
     s.send("n");
     expect_screen(&s, STEP, "n opens the contact form", |t| {
-        t.contains("Full name") && t.contains("Email") && t.contains("Organisation")
+        t.contains("New contact") && t.contains("Full name") && t.contains("Email")
     });
     s.send("Pty Person");
     expect_screen(&s, STEP, "the name is typed into the form", |t| {
         t.contains("Pty Person")
     });
-    s.send(TAB);
+    s.send(&TAB.repeat(3));
     s.send("pty@example.org");
-    expect_screen(&s, STEP, "the email is typed into the second field", |t| {
-        t.contains("pty@example.org")
+    expect_screen(&s, STEP, "the email is typed into its row", |t| {
+        t.contains("[home] pty@example.org")
     });
-    s.send(ENTER);
-    expect_screen(&s, STEP, "Enter saves: message and one more contact", |t| {
-        t.contains("created") && t.contains("Contacts — 31")
-    });
+    s.send(CTRL_S);
+    expect_screen(
+        &s,
+        STEP,
+        "Ctrl-S saves: message and one more contact",
+        |t| t.contains("created") && t.contains("Contacts — 31"),
+    );
     // Checks that fail without stopping the walk-through (reported together at the end).
     let mut problems: Vec<String> = Vec::new();
-    if !s.wait_until(STEP, |t| !t.contains("Organisation")) {
+    if !s.wait_until(STEP, |t| !t.contains("New contact")) {
         problems.push(format!(
-            "after n, typing, Enter the contact is created but the form stays open \
-             (a second Enter creates a duplicate):\n{}",
+            "after n, typing, Ctrl-S the contact is created but the form stays open \
+             (a second Ctrl-S creates a duplicate):\n{}",
             s.contents()
         ));
         s.send(ESC);
         expect_screen(&s, STEP, "Esc closes the form", |t| {
-            !t.contains("Organisation")
+            !t.contains("New contact")
         });
     }
     s.send("/pty");
@@ -316,6 +323,43 @@ fn e2e_import_switch_create_filter_quit() {
     s.send(ENTER);
     expect_screen(&s, STEP, "Enter keeps the filter", |t| {
         !t.contains("(Enter keeps, Esc clears)")
+    });
+
+    // Edit it through the form: e opens it filled in; an organisation, a second email row
+    // (Ctrl-N) of type work (Ctrl-T), a wide-character title.
+    s.send("e");
+    expect_screen(
+        &s,
+        STEP,
+        "e opens the edit form with the contact's values",
+        |t| t.contains("Edit contact") && t.contains("Pty Person") && t.contains("pty@example.org"),
+    );
+    s.send(TAB);
+    s.send("Pty Org");
+    s.send(TAB);
+    s.send("課長");
+    s.send(TAB);
+    s.send(CTRL_N);
+    s.send("second@example.org");
+    s.send(CTRL_T);
+    expect_screen(&s, STEP, "a second email row, typed work", |t| {
+        t.contains("[work] second@example.org") && t.contains("Pty Org") && t.contains("課長")
+    });
+    // An invalid birthday keeps the form open with everything typed.
+    s.send(&TAB.repeat(3));
+    s.send("1990-02-30");
+    s.send(CTRL_S);
+    expect_screen(
+        &s,
+        STEP,
+        "the bad birthday is refused next to its field",
+        |t| t.contains("use YYYY-MM-DD") && t.contains("[work] second@example.org"),
+    );
+    s.send(CTRL_U);
+    s.send("1990-02-28");
+    s.send(CTRL_S);
+    expect_screen(&s, STEP, "Ctrl-S saves the edit as a revision", |t| {
+        t.contains("saved") && !t.contains("Edit contact")
     });
 
     // Quit: exits 0 within 2 s, the terminal restored.
@@ -362,10 +406,27 @@ fn e2e_import_switch_create_filter_quit() {
     assert_eq!(people.len(), 1, "Pty Person saved once: {contacts:?}");
     assert_eq!(
         people[0]["emails"],
-        serde_json::json!(["pty@example.org"]),
+        serde_json::json!(["pty@example.org", "second@example.org"]),
         "{}",
         people[0]
     );
+    assert_eq!(people[0]["org"], "Pty Org", "{}", people[0]);
+    // Created and edited by the form: two revisions from the UI; the last has every field.
+    let uid = people[0]["uid"].as_str().expect("uid");
+    let revisions = home.history(uid);
+    let origins: Vec<&str> = revisions
+        .iter()
+        .map(|r| r["origin"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(origins, ["tui", "tui"], "{revisions:?}");
+    let text = revisions[1]["text"].as_str().unwrap_or("");
+    for want in [
+        "TITLE:課長",
+        "BDAY:1990-02-28",
+        "EMAIL;TYPE=work:second@example.org",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
     assert_eq!(contacts.len(), 31, "{contacts:?}");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

@@ -201,7 +201,9 @@ fn every_view_and_overlay_at_three_sizes() {
             key(&mut app, &mut store, KeyCode::Char(c));
         }
         insta::assert_snapshot!(name("form_new_contact"), render(&app, w, h));
+        // Esc on a changed form asks; y discards.
         key(&mut app, &mut store, KeyCode::Esc);
+        key(&mut app, &mut store, KeyCode::Char('y'));
         key(&mut app, &mut store, KeyCode::Char('/'));
         for c in "kosci".chars() {
             key(&mut app, &mut store, KeyCode::Char(c));

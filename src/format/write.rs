@@ -25,7 +25,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn stamp(now: DateTime<Utc>) -> String {
+pub(super) fn stamp(now: DateTime<Utc>) -> String {
     now.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
@@ -101,14 +101,14 @@ pub enum Start {
 }
 
 /// UTC needs no VTIMEZONE: its times are written with `Z`.
-fn is_utc(tz: &str) -> bool {
+pub(super) fn is_utc(tz: &str) -> bool {
     matches!(
         tz,
         "UTC" | "Etc/UTC" | "Etc/Universal" | "Universal" | "Zulu" | "Etc/Zulu" | "GMT" | "Etc/GMT"
     )
 }
 
-fn date_line(name: &str, s: &Start) -> String {
+pub(super) fn date_line(name: &str, s: &Start) -> String {
     match s {
         Start::Date(d) => format!("{name};VALUE=DATE:{}", d.format("%Y%m%d")),
         Start::Local(t, Some(tz)) if is_utc(tz) => format!("{name}:{}Z", t.format("%Y%m%dT%H%M%S")),
@@ -139,7 +139,7 @@ fn calendar(body: &[String], tz: Option<(&str, i64)>) -> String {
     out
 }
 
-fn tz_of(s: &Start) -> Option<(&str, i64)> {
+pub(super) fn tz_of(s: &Start) -> Option<(&str, i64)> {
     match s {
         Start::Local(_, Some(tz)) if is_utc(tz) => None,
         Start::Local(t, Some(tz)) => {

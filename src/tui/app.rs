@@ -10,7 +10,10 @@ use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
 };
 
+pub use super::form::{Form, FormKind};
+use super::form::{Outcome, Save};
 use super::keymap::{Action, Key, Keymap, Resolved};
+use crate::format::compose::FieldId;
 use crate::model::Revision;
 use crate::store::StoredItem;
 use crate::sync::engine::AccountReport;
@@ -144,6 +147,8 @@ pub struct Entry {
     pub uid: String,
     pub birthday: bool,
     pub color: Option<String>,
+    /// The occurrence's start (UTC seconds): which occurrence an edit means.
+    pub start: i64,
 }
 
 /// A day of the visible period: its first entries and how many there are.
@@ -227,61 +232,8 @@ pub enum Overlay {
         text: String,
         selected: usize,
     },
-    /// A small form: one text field per line.
+    /// A create or edit form (`tui/form.rs`).
     Form(Form),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FormKind {
-    Contact,
-    Event,
-    Todo,
-}
-
-#[derive(Debug, Clone)]
-pub struct Form {
-    pub kind: FormKind,
-    pub fields: Vec<(String, String)>,
-    pub focus: usize,
-    pub error: Option<String>,
-}
-
-impl Form {
-    pub fn new(kind: FormKind, today: NaiveDate) -> Form {
-        let fields: Vec<(&str, String)> = match kind {
-            FormKind::Contact => vec![
-                ("Full name", String::new()),
-                ("Email", String::new()),
-                ("Phone", String::new()),
-                ("Organisation", String::new()),
-            ],
-            FormKind::Event => vec![
-                ("Summary", String::new()),
-                ("Start", format!("{today} 09:00")),
-                ("Duration", "1h".into()),
-                ("Location", String::new()),
-                ("Repeat (RRULE)", String::new()),
-            ],
-            FormKind::Todo => vec![
-                ("Summary", String::new()),
-                ("Due (YYYY-MM-DD)", String::new()),
-                ("Priority (1-9)", String::new()),
-            ],
-        };
-        Form {
-            kind,
-            fields: fields
-                .into_iter()
-                .map(|(a, b)| (a.to_string(), b))
-                .collect(),
-            focus: 0,
-            error: None,
-        }
-    }
-
-    pub fn value(&self, i: usize) -> &str {
-        self.fields.get(i).map(|f| f.1.trim()).unwrap_or("")
-    }
 }
 
 /// What the runtime does for `update`.
@@ -290,27 +242,45 @@ pub enum Effect {
     LoadContacts,
     LoadTodos,
     LoadCalendar,
-    LoadDetail { uid: String },
+    LoadDetail {
+        uid: String,
+    },
     LoadStatus,
     LoadTrash,
     LoadFlagged,
-    LoadHistory { id: i64 },
+    LoadHistory {
+        id: i64,
+    },
     SyncNow,
     RestoreRemote,
-    AcceptDeletions { account: String },
-    ToggleDone { id: i64 },
-    Delete { id: i64 },
-    Undelete { id: i64 },
-    Revert { id: i64, rev: i64 },
-    Edit { id: i64 },
-    Create(FormValues),
+    AcceptDeletions {
+        account: String,
+    },
+    ToggleDone {
+        id: i64,
+    },
+    Delete {
+        id: i64,
+    },
+    Undelete {
+        id: i64,
+    },
+    Revert {
+        id: i64,
+        rev: i64,
+    },
+    /// The item's text in $EDITOR.
+    Edit {
+        id: i64,
+    },
+    /// Load the item for its edit form (`occurrence`: the selected occurrence's start).
+    OpenForm {
+        id: i64,
+        occurrence: Option<i64>,
+    },
+    /// Write what a form saves.
+    SaveForm(Box<Save>),
     SaveLastView,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FormValues {
-    pub kind: String,
-    pub values: Vec<String>,
 }
 
 /// Results the runtime feeds back.
@@ -349,6 +319,17 @@ pub enum Loaded {
     },
     Failed(String),
     FormError(String),
+    /// An item to edit in a form.
+    Editing {
+        item: StoredItem,
+        occurrence: Option<i64>,
+    },
+    /// The runtime refused one field (an unknown parent, say): shown next to it.
+    FieldError {
+        field: FieldId,
+        row: usize,
+        message: String,
+    },
 }
 
 /// Everything that can happen.
@@ -400,6 +381,8 @@ pub struct App {
     pub size: (u16, u16),
     pub interval_secs: u64,
     pub quit: bool,
+    /// The user's time zone, for new events and to-dos (None: floating local time).
+    pub zone: Option<String>,
 }
 
 impl App {
@@ -434,6 +417,7 @@ impl App {
             size: (80, 24),
             interval_secs: 300,
             quit: false,
+            zone: None,
         }
     }
 
@@ -527,11 +511,19 @@ impl App {
                     })
                 })
                 .collect();
-            self.overlay = Some(Overlay::Guard {
-                account: r.account.clone(),
-                text: lines.join("\n"),
-                selected: 2,
-            });
+            if matches!(self.overlay, Some(Overlay::Form(_))) {
+                // A form being typed into is never replaced; the status bar keeps the state.
+                self.message = Some(format!(
+                    "{}: the server removed items, nothing deleted here; S after the form decides",
+                    r.account
+                ));
+            } else {
+                self.overlay = Some(Overlay::Guard {
+                    account: r.account.clone(),
+                    text: lines.join("\n"),
+                    selected: 2,
+                });
+            }
             SyncState::Guard { at: now }
         } else if let Some(e) = &r.error {
             SyncState::Failed {
@@ -640,6 +632,20 @@ impl App {
                     f.error = Some(e);
                 } else {
                     self.message = Some(e);
+                }
+            }
+            Loaded::FieldError {
+                field,
+                row,
+                message,
+            } => match &mut self.overlay {
+                Some(Overlay::Form(f)) => f.field_error(field, row, message),
+                _ => self.message = Some(message),
+            },
+            Loaded::Editing { item, occurrence } => {
+                match Form::edit(&item, occurrence, self.zone.clone()) {
+                    Ok(f) => self.overlay = Some(Overlay::Form(f)),
+                    Err(e) => self.message = Some(e),
                 }
             }
         }
@@ -790,14 +796,21 @@ impl App {
                         return Vec::new();
                     }
                 };
-                let mut form = Form::new(kind, self.calendar.cursor);
-                if self.view == View::Calendar {
-                    form.fields[1].1 = format!("{} 09:00", self.calendar.cursor);
-                }
+                let form = Form::new(kind, self.calendar.cursor, self.zone.clone());
                 self.overlay = Some(Overlay::Form(form));
                 Vec::new()
             }
             Action::Edit => match self.current_id() {
+                Some(id) => {
+                    let occurrence = match self.view {
+                        View::Calendar => self.calendar.selected_entry().map(|e| e.start),
+                        _ => None,
+                    };
+                    vec![Effect::OpenForm { id, occurrence }]
+                }
+                None => Vec::new(),
+            },
+            Action::EditExternal => match self.current_id() {
                 Some(id) => vec![Effect::Edit { id }],
                 None => Vec::new(),
             },
@@ -935,46 +948,16 @@ impl App {
         let Some(Overlay::Form(form)) = &mut self.overlay else {
             return Vec::new();
         };
-        match k.code {
-            KeyCode::Esc => {
+        match form.key(k) {
+            Outcome::Stay => Vec::new(),
+            Outcome::Close(message) => {
                 self.overlay = None;
-                self.message = Some("not saved".into());
+                self.message = message;
+                Vec::new()
             }
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % form.fields.len(),
-            KeyCode::BackTab | KeyCode::Up => {
-                form.focus = (form.focus + form.fields.len() - 1) % form.fields.len()
-            }
-            KeyCode::Backspace => {
-                if let Some(f) = form.fields.get_mut(form.focus) {
-                    f.1.pop();
-                }
-                form.error = None;
-            }
-            KeyCode::Char(c) => {
-                if let Some(f) = form.fields.get_mut(form.focus) {
-                    f.1.push(c);
-                }
-                form.error = None;
-            }
-            KeyCode::Enter => {
-                if form.value(0).is_empty() {
-                    form.error = Some(format!("{} is required", form.fields[0].0));
-                    return Vec::new();
-                }
-                let kind = match form.kind {
-                    FormKind::Contact => "contact",
-                    FormKind::Event => "event",
-                    FormKind::Todo => "todo",
-                };
-                // The form stays open (and keeps what was typed) until the store accepts it.
-                return vec![Effect::Create(FormValues {
-                    kind: kind.into(),
-                    values: form.fields.iter().map(|f| f.1.trim().to_string()).collect(),
-                })];
-            }
-            _ => {}
+            // The form stays open (and keeps what was typed) until the store accepts it.
+            Outcome::Save(s) => vec![Effect::SaveForm(s)],
         }
-        Vec::new()
     }
 
     fn overlay_action(&mut self, a: Action) -> Vec<Effect> {
@@ -1086,6 +1069,10 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        if matches!(self.overlay, Some(Overlay::Form(_))) {
+            // The list under a form stays where it is.
+            return Vec::new();
+        }
         match m.kind {
             MouseEventKind::ScrollDown => self.action(Action::Down),
             MouseEventKind::ScrollUp => self.action(Action::Up),

@@ -7,6 +7,7 @@
 //! CPU, and it never waits on the network: sync runs on the worker (I8).
 
 pub mod app;
+pub mod form;
 pub mod keymap;
 pub mod theme;
 pub mod views;
@@ -20,7 +21,7 @@ use chrono::{Local, NaiveDate, TimeZone, Timelike, Utc};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
 
-use self::app::{App, Day, Effect, Entry, FormValues, Loaded, Msg, TodoFilter, View};
+use self::app::{App, Day, Effect, Entry, Loaded, Msg, TodoFilter, View};
 use self::keymap::Keymap;
 use self::theme::Theme;
 use crate::config::Config;
@@ -67,6 +68,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         .collect();
     let mut app = App::new(keymap, view, today, Utc::now().timestamp(), &accounts);
     app.interval_secs = launch.config.sync.interval_secs;
+    app.zone = input::local_zone_name();
     let theme = Theme::from_env();
 
     // Passwords are resolved before the terminal is taken over: a password_command may prompt.
@@ -395,12 +397,14 @@ fn load(
                 undo: Some(Effect::Revert { id, rev: before }),
             }
         }
-        Effect::Create(v) => match create(store, &v) {
-            Ok(message) => Loaded::Changed {
-                message,
-                undo: None,
-            },
-            Err(e) => return Ok(Some(Loaded::FormError(e))),
+        Effect::OpenForm { id, occurrence } => Loaded::Editing {
+            item: store.get(id)?,
+            occurrence,
+        },
+        Effect::SaveForm(s) => match form::run::save(store, &s) {
+            Ok(l) => l,
+            // The form stays open with everything typed; the reason shows in it.
+            Err(e) => Loaded::FormError(format!("not saved: {e}")),
         },
         Effect::SaveLastView => {
             store.set_meta_value("tui.last_view", app.view.name())?;
@@ -510,6 +514,7 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
                         uid: o.uid.to_string(),
                         birthday: false,
                         color: colors.get(&o.collection_id).cloned(),
+                        start: o.start,
                     });
                 }
             }
@@ -549,6 +554,7 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
                         uid,
                         birthday: true,
                         color: None,
+                        start: 0,
                     },
                 );
             }
@@ -558,85 +564,7 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
     Ok(days)
 }
 
-/// Makes a new item from a form; Err is shown in the form, which keeps what was typed.
-fn create(store: &mut Store, v: &FormValues) -> Result<String, String> {
-    let now = Utc::now();
-    let uid = write::new_uid();
-    let get = |i: usize| v.values.get(i).map(String::as_str).unwrap_or("").trim();
-    let opt = |i: usize| Some(get(i)).filter(|s| !s.is_empty());
-    let (text, kind) = match v.kind.as_str() {
-        "contact" => {
-            let emails: Vec<String> = opt(1).map(str::to_string).into_iter().collect();
-            let phones: Vec<String> = opt(2).map(str::to_string).into_iter().collect();
-            (
-                write::new_contact(&uid, get(0), &emails, &phones, opt(3), now),
-                Kind::Contact,
-            )
-        }
-        "event" => {
-            let tz = input::local_zone_name();
-            let start = input::parse_when(get(1), false, &tz)?;
-            let duration = match opt(2) {
-                Some(d) => Some(
-                    input::parse_duration(d)
-                        .ok_or_else(|| format!("Duration {d:?}: use 30m, 1h, 1h30m, 2d"))?,
-                ),
-                None => Some("PT1H".to_string()),
-            };
-            (
-                write::new_event(
-                    &write::NewEvent {
-                        uid: &uid,
-                        summary: get(0),
-                        start,
-                        end: None,
-                        duration: duration.as_deref(),
-                        rrule: opt(4),
-                        location: opt(3),
-                    },
-                    now,
-                ),
-                Kind::Event,
-            )
-        }
-        _ => {
-            let tz = input::local_zone_name();
-            let due = match opt(1) {
-                Some(d) => Some(input::parse_when(d, true, &tz)?),
-                None => None,
-            };
-            let priority = match opt(2) {
-                Some(p) => Some(
-                    p.parse::<u8>()
-                        .ok()
-                        .filter(|p| (1..=9).contains(p))
-                        .ok_or_else(|| format!("Priority {p:?}: a number from 1 to 9"))?,
-                ),
-                None => None,
-            };
-            (
-                write::new_todo(
-                    &write::NewTodo {
-                        uid: &uid,
-                        summary: get(0),
-                        due,
-                        priority,
-                        parent: None,
-                    },
-                    now,
-                ),
-                Kind::Todo,
-            )
-        }
-    };
-    write::check_new(&text)?;
-    store
-        .create(kind.default_collection(), &uid, text.as_bytes(), "new")
-        .map_err(|e| e.to_string())?;
-    Ok(format!("created “{}”", get(0)))
-}
-
-/// `e`: the item's text in $EDITOR, with the terminal handed over and taken back.
+/// `E`: the item's text in $EDITOR, with the terminal handed over and taken back.
 fn edit_external(
     terminal: &mut ratatui::DefaultTerminal,
     store: &mut Store,

@@ -883,40 +883,7 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
                 r,
             );
         }
-        Overlay::Form(form) => {
-            let title = match form.kind {
-                super::app::FormKind::Contact => " New contact ",
-                super::app::FormKind::Event => " New event ",
-                super::app::FormKind::Todo => " New to-do ",
-            };
-            let mut lines = Vec::new();
-            for (i, (label, value)) in form.fields.iter().enumerate() {
-                let st = if i == form.focus {
-                    theme.selected()
-                } else {
-                    Style::new()
-                };
-                let cursor = if i == form.focus { "▏" } else { "" };
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{label:>18}: "), theme.label()),
-                    Span::styled(format!("{value}{cursor}"), st),
-                ]));
-            }
-            lines.push(Line::raw(""));
-            if let Some(e) = &form.error {
-                lines.push(Line::styled(e.clone(), theme.warn()));
-            }
-            lines.push(Line::styled(
-                "Tab next field · Enter save · Esc cancel",
-                theme.dim(),
-            ));
-            let r = centered(area, 70, lines.len() as u16 + 2);
-            f.render_widget(Clear, r);
-            f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(title)),
-                r,
-            );
-        }
+        Overlay::Form(form) => super::form::draw(f, area, form, theme),
     }
 }
 
