@@ -1,4 +1,4 @@
-//! Snapshots (I6): `VACUUM INTO` copies under `<data>/backups/`, rotated, and restore, which
+//! Snapshots (I6): copies by SQLite's online backup under `<data>/backups/`, rotated, and restore, which
 //! always snapshots the current database first: nothing is overwritten without a copy.
 
 use std::fs;
@@ -31,8 +31,30 @@ impl Store {
             n += 1;
             path = dir.join(format!("holdfast-{stamp}-{n}.db"));
         }
-        let target = path.to_string_lossy().into_owned();
-        self.conn.execute("VACUUM INTO ?1", [&target])?;
+        // SQLite's online backup copies the pages as they are (VACUUM INTO rebuilds every
+        // table and index: several times slower), into a temporary file that is synced and
+        // then renamed, so a snapshot under its final name is always complete.
+        let io = |source: std::io::Error| StoreError::Io {
+            path: dir.clone(),
+            source,
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".snapshot-")
+            .suffix(".db")
+            .tempfile_in(&dir)
+            .map_err(io)?;
+        {
+            let mut dst = Connection::open(tmp.path())?;
+            dst.pragma_update(None, "journal_mode", "OFF")?;
+            dst.pragma_update(None, "synchronous", "OFF")?;
+            let copy = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
+            copy.run_to_completion(i32::MAX, std::time::Duration::ZERO, None)?;
+            drop(copy);
+            // A snapshot is one self-contained file (the copied header says WAL).
+            dst.pragma_update(None, "journal_mode", "DELETE")?;
+        }
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&path).map_err(|e| io(e.error))?;
         private_file(&path)?;
         self.rotate(keep.max(1))?;
         let bytes = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
