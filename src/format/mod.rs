@@ -4,6 +4,7 @@
 //! (`vcard`, `ical`) and writing new or edited items (`write`). Never touches the database or the
 //! terminal. Every function here takes bytes that came from outside: it must not panic on them.
 
+pub mod diff;
 pub mod edit;
 pub mod ical;
 pub mod input;

@@ -14,6 +14,7 @@ mod health;
 mod items;
 mod occurrences;
 mod query;
+mod review;
 mod snapshot;
 mod sync;
 
@@ -27,6 +28,7 @@ pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use query::{ContactView, Filter, RawRef, DENSE};
+pub use review::{ConflictVersions, Resolution, SearchGroup, TreeRow, CONFLICT_REMOTE_ORIGIN};
 pub use snapshot::Backup;
 pub use sync::{BoundCollection, SyncItem, SyncWrite};
 

@@ -11,8 +11,10 @@ use ratatui::crossterm::event::{
 };
 
 use super::keymap::{Action, Key, Keymap, Resolved};
-use crate::model::Revision;
-use crate::store::StoredItem;
+use super::panels::{Card, ConflictDetail, ConflictPanel};
+use super::search::{Located, SearchPanel};
+use crate::model::{Kind, Revision};
+use crate::store::{SearchGroup, StoredItem, TreeRow};
 use crate::sync::engine::AccountReport;
 
 /// The four views.
@@ -99,6 +101,8 @@ pub struct Paged {
     pub query: String,
     /// `total` is a lower bound: a search matched more than was counted.
     pub more: bool,
+    /// Tree depth of each loaded row (to-dos: 0 top level, 1 a subtask …); empty: flat.
+    pub depths: Vec<usize>,
 }
 
 impl Paged {
@@ -166,6 +170,8 @@ pub struct Calendar {
     pub entry: usize,
     /// The selected event, loaded for the detail pane.
     pub detail: Option<StoredItem>,
+    /// Select this event (UID) on the cursor day once the days are loaded (a search hit).
+    pub want: Option<String>,
 }
 
 impl Calendar {
@@ -229,6 +235,12 @@ pub enum Overlay {
     },
     /// A small form: one text field per line.
     Form(Form),
+    /// Conflicts and other flagged items, the selected one's two sides compared.
+    Conflicts(ConflictPanel),
+    /// Global search over every kind.
+    Search(SearchPanel),
+    /// The selected contact's card, every field (narrow screens have no detail pane).
+    Card,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,21 +302,62 @@ pub enum Effect {
     LoadContacts,
     LoadTodos,
     LoadCalendar,
-    LoadDetail { uid: String },
+    LoadDetail {
+        uid: String,
+    },
     LoadStatus,
     LoadTrash,
     LoadFlagged,
-    LoadHistory { id: i64 },
+    LoadHistory {
+        id: i64,
+    },
     SyncNow,
     RestoreRemote,
-    AcceptDeletions { account: String },
-    ToggleDone { id: i64 },
-    Delete { id: i64 },
-    Undelete { id: i64 },
-    Revert { id: i64, rev: i64 },
-    Edit { id: i64 },
+    AcceptDeletions {
+        account: String,
+    },
+    ToggleDone {
+        id: i64,
+    },
+    Delete {
+        id: i64,
+    },
+    Undelete {
+        id: i64,
+    },
+    Revert {
+        id: i64,
+        rev: i64,
+    },
+    Edit {
+        id: i64,
+    },
     Create(FormValues),
     SaveLastView,
+    LoadConflicts,
+    LoadConflict {
+        id: i64,
+    },
+    ResolveConflict {
+        id: i64,
+        take_server: bool,
+    },
+    /// Undo of a resolution: flag again, and bring `rev` back when given.
+    ReopenConflict {
+        id: i64,
+        rev: Option<i64>,
+    },
+    GlobalSearch {
+        query: String,
+    },
+    /// Find where a search hit sits in its view.
+    Locate {
+        id: i64,
+        kind: Kind,
+    },
+    LoadCard {
+        id: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -349,6 +402,22 @@ pub enum Loaded {
     },
     Failed(String),
     FormError(String),
+    /// The to-do list as a tree: rows with their depth.
+    TodoTree {
+        rows: Vec<TreeRow>,
+        total: usize,
+        more: bool,
+    },
+    Conflicts {
+        items: Vec<StoredItem>,
+    },
+    ConflictDetail(ConflictDetail),
+    SearchResults {
+        query: String,
+        groups: Vec<SearchGroup>,
+    },
+    Located(Located),
+    Card(Card),
 }
 
 /// Everything that can happen.
@@ -395,6 +464,8 @@ pub struct App {
     pub message: Option<String>,
     undo: Vec<Effect>,
     pub now: i64,
+    /// The selected contact's labelled fields (loaded for the detail pane).
+    pub card: Option<Card>,
     /// Rows a list shows (set from the terminal size).
     pub list_height: usize,
     pub size: (u16, u16),
@@ -418,6 +489,7 @@ impl App {
                 days: BTreeMap::new(),
                 entry: 0,
                 detail: None,
+                want: None,
             },
             searching: false,
             overlay: None,
@@ -429,6 +501,7 @@ impl App {
             flagged: 0,
             message: None,
             undo: Vec::new(),
+            card: None,
             now,
             list_height: 20,
             size: (80, 24),
@@ -463,6 +536,12 @@ impl App {
 
     /// The one place state changes.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = self.update_state(msg);
+        fx.extend(self.wanted_loads());
+        fx
+    }
+
+    fn update_state(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(k) if k.kind != KeyEventKind::Release => self.key(k),
             Msg::Key(_) => Vec::new(),
@@ -585,6 +664,12 @@ impl App {
             }
             Loaded::Calendar { days } => {
                 self.calendar.days = days;
+                if let Some(uid) = self.calendar.want.take() {
+                    let day = self.calendar.days.get(&self.calendar.cursor);
+                    if let Some(i) = day.and_then(|d| d.entries.iter().position(|e| e.uid == uid)) {
+                        self.calendar.entry = i;
+                    }
+                }
                 let n = self
                     .calendar
                     .days
@@ -627,12 +712,18 @@ impl App {
                 if let Some(u) = undo {
                     self.undo.push(u);
                 }
-                return vec![
+                let mut fx = vec![
                     Effect::LoadContacts,
                     Effect::LoadTodos,
                     Effect::LoadCalendar,
                     Effect::LoadStatus,
                 ];
+                // The card and an open conflicts panel show what just changed.
+                self.card = None;
+                if matches!(self.overlay, Some(Overlay::Conflicts(_))) {
+                    fx.push(Effect::LoadConflicts);
+                }
+                return fx;
             }
             Loaded::Failed(e) => self.message = Some(e),
             Loaded::FormError(e) => {
@@ -640,6 +731,40 @@ impl App {
                     f.error = Some(e);
                 } else {
                     self.message = Some(e);
+                }
+            }
+            Loaded::TodoTree { rows, total, more } => {
+                self.todos.depths = rows.iter().map(|r| r.depth).collect();
+                self.todos.rows = rows.into_iter().map(|r| r.item).collect();
+                self.todos.total = total;
+                self.todos.more = more;
+                if self.todos.selected >= total {
+                    self.todos.selected = total.saturating_sub(1);
+                }
+            }
+            Loaded::Conflicts { items } => {
+                let keep = match &self.overlay {
+                    Some(Overlay::Conflicts(p)) => p.selected,
+                    _ => 0,
+                };
+                self.overlay = Some(Overlay::Conflicts(ConflictPanel {
+                    selected: keep.min(items.len().saturating_sub(1)),
+                    items,
+                    detail: None,
+                }));
+            }
+            Loaded::ConflictDetail(d) => {
+                if let Some(Overlay::Conflicts(p)) = &mut self.overlay {
+                    if p.detail.as_ref().is_some_and(|x| x.id == d.id) {
+                        p.detail = Some(d);
+                    }
+                }
+            }
+            Loaded::SearchResults { query, groups } => self.search_results(query, groups),
+            Loaded::Located(l) => return self.show_located(l),
+            Loaded::Card(c) => {
+                if self.card.as_ref().is_some_and(|x| x.id == c.id) {
+                    self.card = Some(c);
                 }
             }
         }
@@ -674,6 +799,9 @@ impl App {
         }
         if let Some(Overlay::Form(_)) = self.overlay {
             return self.form_key(k);
+        }
+        if let Some(Overlay::Search(_)) = self.overlay {
+            return self.global_search_key(k);
         }
         let key = Key::from_event(&k);
         let action = match self.keymap.resolve(self.pending_key.take(), key) {
@@ -817,8 +945,13 @@ impl App {
                 }
             },
             Action::Trash => vec![Effect::LoadTrash],
-            Action::Conflicts => vec![Effect::LoadFlagged],
+            Action::Conflicts => vec![Effect::LoadConflicts],
+            Action::GlobalSearch => self.open_global_search(),
             Action::Open if self.view == View::Calendar => self.detail_effect(),
+            Action::Open if self.view == View::Contacts && self.contacts.current().is_some() => {
+                self.overlay = Some(Overlay::Card);
+                Vec::new()
+            }
             Action::Back => {
                 if let Some(p) = self.paged() {
                     if !p.query.is_empty() {
@@ -842,6 +975,10 @@ impl App {
             View::Calendar => self.calendar.detail.as_ref().map(|i| i.id),
             View::Photos => None,
         }
+    }
+
+    pub(crate) fn switch_view(&mut self, v: View) -> Vec<Effect> {
+        self.switch(v)
     }
 
     fn switch(&mut self, v: View) -> Vec<Effect> {
@@ -987,7 +1124,11 @@ impl App {
             self.overlay = None;
             return Vec::new();
         }
+        if matches!(overlay, Overlay::Conflicts(_)) {
+            return self.conflicts_action(a);
+        }
         match overlay {
+            Overlay::Search(_) | Overlay::Card | Overlay::Conflicts(_) => Vec::new(),
             Overlay::Help { scroll } => {
                 match a {
                     Action::Down => *scroll = scroll.saturating_add(1),

@@ -7,7 +7,11 @@
 //! CPU, and it never waits on the network: sync runs on the worker (I8).
 
 pub mod app;
+mod effects;
 pub mod keymap;
+mod panel_views;
+pub mod panels;
+pub mod search;
 pub mod theme;
 pub mod views;
 
@@ -270,6 +274,9 @@ fn load(
     e: Effect,
 ) -> anyhow::Result<Option<Loaded>> {
     let h = app.list_height;
+    if let Some(r) = effects::load(store, app, &e) {
+        return r.map(Some);
+    }
     Ok(Some(match e {
         Effect::LoadContacts => {
             let f = Filter {
@@ -285,10 +292,11 @@ fn load(
             }
         }
         Effect::LoadTodos => {
+            // Subtasks right under their parent, paged from SQL like every list.
             let f = todo_filter(app);
             let (total, more) = count(store, &f)?;
-            Loaded::Todos {
-                rows: store.page_shaped(&f, app.todos.offset, h, more)?,
+            Loaded::TodoTree {
+                rows: store.todo_tree_page(&f, app.todos.offset, h)?,
                 total,
                 more,
             }
@@ -406,6 +414,8 @@ fn load(
             return Ok(None);
         }
         Effect::Edit { .. } => return Ok(None),
+        // The panels' effects, handled by `effects::load` above.
+        _ => return Ok(None),
     }))
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
@@ -110,7 +110,7 @@ fn split_detail(area: Rect) -> (Rect, Option<Rect>) {
     }
 }
 
-fn flag_mark(i: &StoredItem) -> &'static str {
+pub(super) fn flag_mark(i: &StoredItem) -> &'static str {
     if i.flags.has(crate::model::Flags::CONFLICT) {
         "⚠ "
     } else if i.flags.0 != 0 {
@@ -166,7 +166,7 @@ fn draw_contacts(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some(d) = detail {
         let body = match p.current() {
-            Some(c) => contact_detail(c, theme),
+            Some(c) => super::panel_views::card_text(c, app.card.as_ref(), theme),
             None => Text::raw(""),
         };
         f.render_widget(
@@ -185,56 +185,6 @@ fn field<'a>(out: &mut Vec<Line<'a>>, label: &'a str, value: String, theme: &The
             Span::raw(value),
         ]));
     }
-}
-
-fn contact_detail<'a>(c: &StoredItem, theme: &Theme) -> Text<'a> {
-    let d = &c.data;
-    let mut out = vec![Line::styled(
-        text(d, "full_name"),
-        theme.title().add_modifier(Modifier::BOLD),
-    )];
-    field(&mut out, "org", text(d, "org"), theme);
-    field(&mut out, "title", text(d, "title"), theme);
-    field(&mut out, "nickname", text(d, "nickname"), theme);
-    for e in d["emails"].as_array().into_iter().flatten() {
-        field(
-            &mut out,
-            "email",
-            e.as_str().unwrap_or("").to_string(),
-            theme,
-        );
-    }
-    for p in d["phones"].as_array().into_iter().flatten() {
-        field(
-            &mut out,
-            "phone",
-            p.as_str().unwrap_or("").to_string(),
-            theme,
-        );
-    }
-    for a in d["addresses"].as_array().into_iter().flatten() {
-        field(
-            &mut out,
-            "address",
-            a.as_str().unwrap_or("").to_string(),
-            theme,
-        );
-    }
-    field(&mut out, "birthday", text(d, "birthday"), theme);
-    field(&mut out, "categories", text(d, "categories"), theme);
-    let photos = d["photos"].as_u64().unwrap_or(0);
-    if photos > 0 {
-        field(&mut out, "photos", format!("{photos} in the card"), theme);
-    }
-    field(&mut out, "note", text(d, "note"), theme);
-    field(&mut out, "collection", c.collection.clone(), theme);
-    if c.flags.0 != 0 {
-        out.push(Line::styled(
-            format!("flagged: {} (R: history)", c.flags.names().join(", ")),
-            theme.warn(),
-        ));
-    }
-    Text::from(out)
 }
 
 fn draw_todos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
@@ -262,10 +212,10 @@ fn draw_todos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             if p.offset + i == p.selected {
                 style = style.patch(theme.selected());
             }
-            let indent = if d["parent"].is_string() {
-                "  ↳ "
-            } else {
-                ""
+            // Subtasks sit under their parent, two columns deeper per level.
+            let indent = match p.depths.get(i).copied().unwrap_or(0) {
+                0 => String::new(),
+                n => format!("{}↳ ", "  ".repeat(n)),
             };
             Row::new(vec![
                 if done {
@@ -681,7 +631,7 @@ fn draw_status(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     );
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect::new(
@@ -751,10 +701,7 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
             let room = r.height.saturating_sub(2) as usize;
             let first = selected.saturating_sub(room.saturating_sub(1));
             for (i, it) in items.iter().enumerate().skip(first).take(room) {
-                let name = match it.kind {
-                    crate::model::Kind::Contact => text(&it.data, "full_name"),
-                    _ => text(&it.data, "summary"),
-                };
+                let name = item_name(it);
                 let st = if i == *selected {
                     theme.selected()
                 } else {
@@ -883,6 +830,9 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
                 r,
             );
         }
+        Overlay::Conflicts(p) => super::panel_views::draw_conflicts(f, area, app, p, theme),
+        Overlay::Search(p) => super::panel_views::draw_search(f, area, p, theme),
+        Overlay::Card => super::panel_views::draw_card(f, area, app, theme),
         Overlay::Form(form) => {
             let title = match form.kind {
                 super::app::FormKind::Contact => " New contact ",
@@ -917,6 +867,14 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
                 r,
             );
         }
+    }
+}
+
+/// An item's name as lists show it: a contact's full name, else the summary.
+pub(super) fn item_name(it: &StoredItem) -> String {
+    match it.kind {
+        crate::model::Kind::Contact => text(&it.data, "full_name"),
+        _ => text(&it.data, "summary"),
     }
 }
 

@@ -1,0 +1,346 @@
+//! What the UI's review panels and global search read and write: conflicts (the server's
+//! version kept as a revision, DESIGN.md §5) and their resolution, a search over every kind,
+//! where an item sits in its list (to jump to it), and the to-do list as a tree.
+//!
+//! Like every list here, nothing reads more rows than the screen shows, except locating one
+//! item in its list, which counts rows before it from an index.
+
+use rusqlite::{params, params_from_iter, OptionalExtension, Transaction};
+
+use super::items::{derive, row_to_item, write, StoredItem};
+use super::occurrences::raise_max_span;
+use super::query::{list_params, list_sql_shaped, ITEM_COLUMNS};
+use super::{Filter, Result, Store, StoreError};
+use crate::model::{Flags, Kind};
+
+/// The origin `SyncWrite::Conflict` gives the server's version it keeps as a revision.
+pub const CONFLICT_REMOTE_ORIGIN: &str = "server (conflict: kept as a revision)";
+
+/// The two sides of a conflict: the current (local, winning) text and the server's.
+#[derive(Debug, Clone)]
+pub struct ConflictVersions {
+    pub item: StoredItem,
+    /// The revision that holds the server's version, its time (RFC 3339) and bytes.
+    pub remote_rev: i64,
+    pub remote_at: String,
+    pub remote: Vec<u8>,
+}
+
+/// How a person settles a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The current version stays (it is already on the server); the flag goes.
+    KeepMine,
+    /// The server's version becomes a new revision (the next sync uploads it); the flag goes.
+    TakeServer,
+}
+
+/// One row of the to-do tree: the item and how deep it sits (0: top level).
+#[derive(Debug, Clone)]
+pub struct TreeRow {
+    pub item: StoredItem,
+    pub depth: usize,
+}
+
+/// Search hits of one kind: the first rows and how many there are (capped).
+#[derive(Debug, Clone)]
+pub struct SearchGroup {
+    pub kind: Kind,
+    pub rows: Vec<StoredItem>,
+    pub total: usize,
+    /// More matches than `total` counted.
+    pub more: bool,
+}
+
+/// Matches counted per kind in a global search at most (shown as "200+").
+const SEARCH_COUNT_CAP: usize = 200;
+
+/// Subtask levels followed at most: a UID loop between collections cannot recurse forever.
+const TREE_DEPTH: usize = 16;
+
+impl Store {
+    /// The newest revision the sync engine kept as the server's side of a conflict, with the
+    /// item itself; None when the item has no such revision (flagged by an older version, or
+    /// the versions were equal).
+    pub fn conflict_versions(&self, item_id: i64) -> Result<Option<ConflictVersions>> {
+        let item = self.get(item_id)?;
+        let remote: Option<(i64, String, Vec<u8>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT rev, at, raw FROM revisions WHERE item_id = ?1 AND origin = ?2
+                 ORDER BY rev DESC LIMIT 1",
+            )?
+            .query_row(params![item_id, CONFLICT_REMOTE_ORIGIN], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        Ok(
+            remote.map(|(remote_rev, remote_at, remote)| ConflictVersions {
+                item,
+                remote_rev,
+                remote_at,
+                remote,
+            }),
+        )
+    }
+
+    /// Settles a conflict in one transaction. Returns the item's revision before, so the
+    /// change can be undone with `reopen_conflict`.
+    pub fn resolve_conflict(&mut self, item_id: i64, how: Resolution) -> Result<i64> {
+        let item = self.get(item_id)?;
+        if !item.flags.has(Flags::CONFLICT) {
+            return Err(StoreError::Invalid(format!(
+                "{} is not flagged as a conflict",
+                item.uid
+            )));
+        }
+        let window = self.coverage()?;
+        let remote = match how {
+            Resolution::KeepMine => None,
+            Resolution::TakeServer => Some(
+                self.conflict_versions(item_id)?
+                    .ok_or_else(|| {
+                        StoreError::Invalid(format!(
+                            "{}: the server's version is not in its history (see `holdfast history {}`)",
+                            item.uid, item.uid
+                        ))
+                    })?
+                    .remote,
+            ),
+        };
+        let tx = self.conn.transaction()?;
+        if let Some(raw) = &remote {
+            let d = derive(raw, Vec::new(), window);
+            let deleted_at: Option<String> = tx.query_row(
+                "SELECT deleted_at FROM items WHERE id = ?1",
+                [item_id],
+                |r| r.get(0),
+            )?;
+            let (_, span) = write(
+                &tx,
+                Some((item_id, item.flags.0)),
+                item.collection_id,
+                &item.uid,
+                raw,
+                &d,
+                "conflict: took the server's version",
+                true,
+                deleted_at.as_deref(),
+                None,
+            )?;
+            raise_max_span(&tx, span)?;
+        }
+        set_conflict_in(&tx, item_id, false)?;
+        tx.commit()?;
+        Ok(item.rev)
+    }
+
+    /// Undoes `resolve_conflict`: flags the item again and, when `rev` is given and is not the
+    /// current one, brings that revision back as a new one.
+    pub fn reopen_conflict(&mut self, item_id: i64, rev: Option<i64>) -> Result<()> {
+        let item = self.get(item_id)?;
+        if let Some(rev) = rev.filter(|r| *r != item.rev) {
+            let raw = self.revision_raw(&item, rev)?;
+            self.update(&item, &raw, &format!("revert:{rev}"), false)?;
+        }
+        let tx = self.conn.transaction()?;
+        set_conflict_in(&tx, item_id, true)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Live items flagged `conflict`, by kind and name, at most `limit`.
+    pub fn conflicts(&self, limit: usize) -> Result<Vec<StoredItem>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id
+             WHERE i.flags & {} != 0 AND i.deleted_at IS NULL
+             ORDER BY i.kind, i.sort_key LIMIT {limit}",
+            Flags::CONFLICT
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], row_to_item)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// A search over contacts, events and to-dos (live ones): per kind the first `limit` hits
+    /// in list order and their count (capped). Accents are folded (`muller` finds Müller).
+    pub fn search_all(&self, query: &str, limit: usize) -> Result<Vec<SearchGroup>> {
+        let mut out = Vec::new();
+        if super::query::fts_query(query).is_none() {
+            return Ok(out);
+        }
+        for kind in [Kind::Contact, Kind::Event, Kind::Todo] {
+            let f = Filter {
+                kind: Some(kind),
+                query: Some(query.to_string()),
+                ..Filter::default()
+            };
+            let (total, more) = self.count_capped(&f, SEARCH_COUNT_CAP)?;
+            if total == 0 {
+                continue;
+            }
+            // More than the cap counted is "dense" for the page query too (see list_sql).
+            let rows = self.page_shaped(&f, 0, limit, more)?;
+            out.push(SearchGroup {
+                kind,
+                rows,
+                total,
+                more,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Where a live contact sits in the unfiltered contact list (its index), counted on the
+    /// list's index: the rows before it in (sort_key, id) order.
+    pub fn contact_position(&self, item_id: i64) -> Result<Option<usize>> {
+        let key: Option<(String, bool)> = self
+            .conn
+            .prepare_cached("SELECT sort_key, deleted_at IS NOT NULL FROM items WHERE id = ?1 AND kind = 'contact'")?
+            .query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((sort_key, false)) = key else {
+            return Ok(None);
+        };
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM items INDEXED BY items_kind_sort
+             WHERE kind = 'contact' AND deleted_at IS NULL
+               AND (sort_key < ?1 OR (sort_key = ?1 AND id < ?2))",
+            )?
+            .query_row(params![sort_key, item_id], |r| r.get(0))?;
+        Ok(Some(n as usize))
+    }
+
+    /// The first date (UTC seconds) an event shows on at or after `from`, else its last one
+    /// before; None for an event with no occurrence rows.
+    pub fn event_start_near(&self, item_id: i64, from: i64) -> Result<Option<i64>> {
+        let next: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT min(start) FROM occurrences WHERE item_id = ?1 AND start >= ?2 AND deleted = 0",
+            )?
+            .query_row(params![item_id, from], |r| r.get(0))?;
+        if next.is_some() {
+            return Ok(next);
+        }
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT max(start) FROM occurrences WHERE item_id = ?1 AND deleted = 0",
+            )?
+            .query_row([item_id], |r| r.get(0))?)
+    }
+
+    /// One screenful of the to-do list as a tree: subtasks (RELATED-TO a parent) right under
+    /// their parent, each level in list order (open first, by due date, priority, name). A
+    /// to-do whose parent is not in the list (missing, trashed, or filtered out) is top level.
+    pub fn todo_tree_page(&self, f: &Filter, offset: usize, limit: usize) -> Result<Vec<TreeRow>> {
+        if !self.todos_have_parents()? {
+            // No subtasks anywhere: the flat list from its index is the tree.
+            return Ok(self
+                .page(f, offset, limit)?
+                .into_iter()
+                .map(|item| TreeRow { item, depth: 0 })
+                .collect());
+        }
+        let (tree, fts) = tree_sql(f, self.todo_search_dense(f)?);
+        let sql = format!(
+            "{tree} SELECT {ITEM_COLUMNS}, t.depth FROM t JOIN items i ON i.id = t.id
+             JOIN collections c ON c.id = i.collection_id
+             ORDER BY t.path LIMIT {limit} OFFSET {offset}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(list_params(f, fts)), |r| {
+            Ok(TreeRow {
+                item: row_to_item(r)?,
+                depth: r.get::<_, i64>(12)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Where a to-do sits in `todo_tree_page`'s order (None: not in the list).
+    pub fn todo_position(&self, f: &Filter, item_id: i64) -> Result<Option<usize>> {
+        let (tree, fts) = tree_sql(f, self.todo_search_dense(f)?);
+        let sql = format!(
+            "{tree} SELECT n FROM (SELECT id, row_number() OVER (ORDER BY path) - 1 AS n FROM t)
+             WHERE id = {item_id}"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(list_params(f, fts)), |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?
+            .map(|n| n as usize))
+    }
+
+    fn todos_have_parents(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE kind = 'todo' AND parent IS NOT NULL
+             AND deleted_at IS NULL)",
+            )?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn todo_search_dense(&self, f: &Filter) -> Result<bool> {
+        Ok(f.query.is_some() && self.count_capped(f, super::DENSE)?.1)
+    }
+}
+
+/// The recursive CTE `t(id, path, depth)` over the to-dos `f` selects. `path` is each
+/// ancestor's sort key (the list order as text, fixed width where numbers) joined by \x01, so
+/// ordering by it puts every subtree right after its parent.
+fn tree_sql(f: &Filter, dense: bool) -> (String, Option<String>) {
+    // due_ts may be before 1970: shifted so the text sorts like the number.
+    let key = "printf('%d%d%020d%02d', coalesce(i.status IN ('COMPLETED', 'CANCELLED'), 0),
+                 i.due_ts IS NULL, coalesce(i.due_ts, 0) + 100000000000,
+                 coalesce(nullif(i.priority, 0), 10))
+               || i.sort_key || char(2) || printf('%012d', i.id)";
+    let (set, fts) = list_sql_shaped(
+        f,
+        &format!("i.id AS id, i.uid AS uid, i.parent AS parent, {key} AS k"),
+        dense,
+    );
+    let set = match set.rfind("ORDER BY") {
+        Some(i) => set[..i].to_string(),
+        None => set,
+    };
+    (
+        format!(
+            "WITH RECURSIVE s AS MATERIALIZED ({set}),
+             t(id, uid, path, depth) AS (
+               SELECT id, uid, k, 0 FROM s
+                WHERE parent IS NULL OR parent = uid OR parent NOT IN (SELECT uid FROM s)
+               UNION ALL
+               SELECT s.id, s.uid, t.path || char(1) || s.k, t.depth + 1
+                 FROM s JOIN t ON s.parent = t.uid
+                WHERE s.parent != s.uid AND t.depth < {TREE_DEPTH}
+             )"
+        ),
+        fts,
+    )
+}
+
+/// Sets or clears the conflict flag of an item and its occurrence rows.
+fn set_conflict_in(tx: &Transaction<'_>, item_id: i64, on: bool) -> Result<()> {
+    let (items, occ) = if on {
+        (
+            "UPDATE items SET flags = flags | ?2 WHERE id = ?1",
+            "UPDATE occurrences SET flags = flags | ?2 WHERE item_id = ?1",
+        )
+    } else {
+        (
+            "UPDATE items SET flags = flags & ~?2 WHERE id = ?1",
+            "UPDATE occurrences SET flags = flags & ~?2 WHERE item_id = ?1",
+        )
+    };
+    tx.execute(items, params![item_id, Flags::CONFLICT])?;
+    tx.execute(occ, params![item_id, Flags::CONFLICT])?;
+    Ok(())
+}
