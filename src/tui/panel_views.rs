@@ -131,7 +131,12 @@ fn conflict_text<'a>(
             let w = (width as usize).saturating_sub(8).max(8);
             for p in &d.diff {
                 out.push(Line::styled(p.name.clone(), theme.label()));
-                let side = |out: &mut Vec<Line<'a>>, tag: &str, lines: &[String], st: Style| {
+                // Only the lines one side has; the ones both have are counted.
+                let mine: Vec<&String> = p.local.iter().filter(|l| !p.remote.contains(l)).collect();
+                let theirs: Vec<&String> =
+                    p.remote.iter().filter(|l| !p.local.contains(l)).collect();
+                let same = p.local.len() - mine.len();
+                let side = |out: &mut Vec<Line<'a>>, tag: &str, lines: &[&String], st: Style| {
                     if lines.is_empty() {
                         out.push(Line::styled(format!("  {tag} (none)"), st));
                     }
@@ -139,8 +144,14 @@ fn conflict_text<'a>(
                         out.push(Line::styled(format!("  {tag} {}", fit(l, w)), st));
                     }
                 };
-                side(&mut out, "mine  ", &p.local, Style::new());
-                side(&mut out, "server", &p.remote, theme.warn());
+                side(&mut out, "mine  ", &mine, Style::new());
+                side(&mut out, "server", &theirs, theme.warn());
+                if same > 0 {
+                    out.push(Line::styled(
+                        format!("  ({same} more the same on both)"),
+                        theme.dim(),
+                    ));
+                }
             }
         }
     }
