@@ -153,6 +153,11 @@ const MIGRATIONS: &[&str] = &[
     -- Counting a kind's live items from the index alone.
     CREATE INDEX items_count ON items(kind, deleted_at, collection_id, flags);
     "#,
+    // 4: a to-do's subtasks by its UID, so the to-do tree reads only the children of the
+    // parents on screen.
+    r#"
+    CREATE INDEX items_todo_parent ON items(parent) WHERE kind = 'todo' AND parent IS NOT NULL;
+    "#,
 ];
 
 /// Errors of the store, worded for the person who will read them.

@@ -179,8 +179,29 @@ impl Store {
             if total == 0 {
                 continue;
             }
-            // More than the cap counted is "dense" for the page query too (see list_sql).
-            let rows = self.page_shaped(&f, 0, limit, more)?;
+            // The first hits as the search index yields them, then sorted as the list sorts:
+            // ordering every match of a one-letter search would read them all, per key.
+            let (sql, fts) = list_sql_shaped(&f, ITEM_COLUMNS, false);
+            let sql = match sql.rfind("ORDER BY") {
+                Some(at) => format!("{} LIMIT {limit}", &sql[..at]),
+                None => sql,
+            };
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt
+                .query_map(params_from_iter(list_params(&f, fts)), row_to_item)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let key = |i: &StoredItem| {
+                let name = match kind {
+                    Kind::Contact => i.data["full_name"].as_str(),
+                    _ => i.data["summary"].as_str(),
+                };
+                let when = i.data["start"].as_str().or(i.data["due"].as_str());
+                (
+                    when.unwrap_or("").to_string(),
+                    super::fold_for_search(name.unwrap_or("")),
+                )
+            };
+            rows.sort_by_cached_key(|i| key(i));
             out.push(SearchGroup {
                 kind,
                 rows,
@@ -235,47 +256,155 @@ impl Store {
 
     /// One screenful of the to-do list as a tree: subtasks (RELATED-TO a parent) right under
     /// their parent, each level in list order (open first, by due date, priority, name). A
-    /// to-do whose parent is not in the list (missing, trashed, or filtered out) is top level.
+    /// to-do whose parent is not in the list (missing, trashed, or hidden by the open filter)
+    /// is top level. A search or a due-date filter lists its matches flat (depth 0).
+    ///
+    /// Top-level to-dos stream from the list's index in order; only those with subtasks cost
+    /// a lookup of their children (by the parent index), so the first page reads about one
+    /// screenful of rows however many to-dos there are, and a page at row N reads N index
+    /// entries, as a flat OFFSET would.
     pub fn todo_tree_page(&self, f: &Filter, offset: usize, limit: usize) -> Result<Vec<TreeRow>> {
-        if !self.todos_have_parents()? {
-            // No subtasks anywhere: the flat list from its index is the tree.
+        if !tree_shaped(f) || !self.todos_have_parents()? {
             return Ok(self
                 .page(f, offset, limit)?
                 .into_iter()
                 .map(|item| TreeRow { item, depth: 0 })
                 .collect());
         }
-        let (tree, fts) = tree_sql(f, self.todo_search_dense(f)?);
-        let sql = format!(
-            "{tree} SELECT {ITEM_COLUMNS}, t.depth FROM t JOIN items i ON i.id = t.id
-             JOIN collections c ON c.id = i.collection_id
-             ORDER BY t.path LIMIT {limit} OFFSET {offset}"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(list_params(f, fts)), |r| {
-            Ok(TreeRow {
-                item: row_to_item(r)?,
-                depth: r.get::<_, i64>(12)? as usize,
-            })
+        let mut window: Vec<(i64, usize)> = Vec::new();
+        self.walk_tree(f, |pos, id, depth| {
+            if pos >= offset + limit {
+                return false;
+            }
+            if pos >= offset {
+                window.push((id, depth));
+            }
+            true
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let ids: Vec<String> = window.iter().map(|(id, _)| id.to_string()).collect();
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id
+             WHERE i.id IN ({})",
+            ids.join(",")
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut by_id: std::collections::HashMap<i64, StoredItem> = stmt
+            .query_map([], row_to_item)?
+            .map(|r| r.map(|i| (i.id, i)))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(window
+            .into_iter()
+            .filter_map(|(id, depth)| by_id.remove(&id).map(|item| TreeRow { item, depth }))
+            .collect())
     }
 
     /// Where a to-do sits in `todo_tree_page`'s order (None: not in the list).
     pub fn todo_position(&self, f: &Filter, item_id: i64) -> Result<Option<usize>> {
-        let (tree, fts) = tree_sql(f, self.todo_search_dense(f)?);
-        let sql = format!(
-            "{tree} SELECT n FROM (SELECT id, row_number() OVER (ORDER BY path) - 1 AS n FROM t)
-             WHERE id = {item_id}"
+        if !tree_shaped(f) || !self.todos_have_parents()? {
+            let (sql, fts) = list_sql_shaped(f, "i.id", self.todo_search_dense(f)?);
+            let sql = format!(
+                "SELECT n FROM (SELECT id, row_number() OVER () - 1 AS n FROM ({sql}))
+                 WHERE id = {item_id}"
+            );
+            return Ok(self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(list_params(f, fts)), |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+                .map(|n| n as usize));
+        }
+        let mut found = None;
+        self.walk_tree(f, |pos, id, _| {
+            if id == item_id {
+                found = Some(pos);
+                return false;
+            }
+            true
+        })?;
+        Ok(found)
+    }
+
+    /// Calls `each(position, id, depth)` for the tree's rows in order until it returns false.
+    fn walk_tree(&self, f: &Filter, mut each: impl FnMut(usize, i64, usize) -> bool) -> Result<()> {
+        let open = if f.open_only {
+            " AND (p.status IN ('COMPLETED', 'CANCELLED')) IS NOT 1"
+        } else {
+            ""
+        };
+        // A root: no parent, its own parent, or a parent not in this list.
+        let root = format!(
+            " AND (i.parent IS NULL OR i.parent = i.uid OR NOT EXISTS (
+                 SELECT 1 FROM items p WHERE p.uid = i.parent AND p.kind = 'todo'
+                   AND p.deleted_at IS NULL{open}))"
         );
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(list_params(f, fts)), |r| {
-                r.get::<_, i64>(0)
-            })
-            .optional()?
-            .map(|n| n as usize))
+        let has_children = |of: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM items q INDEXED BY items_todo_parent
+                   WHERE q.kind = 'todo' AND q.parent = {of}.uid AND q.uid != {of}.uid
+                     AND q.deleted_at IS NULL{})",
+                open.replace("p.", "q.")
+            )
+        };
+        let (sql, fts) = list_sql_shaped(f, &format!("i.id, i.uid, {}", has_children("i")), false);
+        let sql = match sql.rfind("ORDER BY") {
+            Some(at) => format!("{}{root} {}", &sql[..at], &sql[at..]),
+            None => sql,
+        };
+        let children_sql = format!(
+            "SELECT p.id, p.uid, {} FROM items p INDEXED BY items_todo_parent
+             WHERE p.kind = 'todo' AND p.parent = ?1 AND p.uid != ?1
+               AND p.deleted_at IS NULL{open}
+             ORDER BY (p.status IN ('COMPLETED', 'CANCELLED')), p.due_ts IS NULL, p.due_ts,
+                      coalesce(nullif(p.priority, 0), 10), p.sort_key, p.id",
+            has_children("p")
+        );
+        let mut roots = self.conn.prepare_cached(&sql)?;
+        let mut rows = roots.query(params_from_iter(list_params(f, fts)))?;
+        let mut children = self.conn.prepare_cached(&children_sql)?;
+        let mut children_of = |uid: &str| -> Result<Vec<(i64, String, bool)>> {
+            Ok(children
+                .query_map([uid], |c| Ok((c.get(0)?, c.get(1)?, c.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?)
+        };
+        let mut pos = 0;
+        while let Some(r) = rows.next()? {
+            let (id, uid, kids): (i64, String, bool) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            if !each(pos, id, 0) {
+                return Ok(());
+            }
+            pos += 1;
+            if !kids {
+                continue;
+            }
+            // Depth-first, preorder: the top of `pending` is the next row to show.
+            let mut seen = std::collections::HashSet::from([id]);
+            let mut pending: Vec<(i64, String, bool, usize)> = children_of(&uid)?
+                .into_iter()
+                .rev()
+                .map(|(i, u, k)| (i, u, k, 1))
+                .collect();
+            while let Some((cid, cuid, more, depth)) = pending.pop() {
+                // A UID loop (the same UID in two collections) is shown once.
+                if !seen.insert(cid) {
+                    continue;
+                }
+                if !each(pos, cid, depth) {
+                    return Ok(());
+                }
+                pos += 1;
+                if more && depth < TREE_DEPTH {
+                    pending.extend(
+                        children_of(&cuid)?
+                            .into_iter()
+                            .rev()
+                            .map(|(i, u, k)| (i, u, k, depth + 1)),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn todos_have_parents(&self) -> Result<bool> {
@@ -293,38 +422,10 @@ impl Store {
     }
 }
 
-/// The recursive CTE `t(id, path, depth)` over the to-dos `f` selects. `path` is each
-/// ancestor's sort key (the list order as text, fixed width where numbers) joined by \x01, so
-/// ordering by it puts every subtree right after its parent.
-fn tree_sql(f: &Filter, dense: bool) -> (String, Option<String>) {
-    // due_ts may be before 1970: shifted so the text sorts like the number.
-    let key = "printf('%d%d%020d%02d', coalesce(i.status IN ('COMPLETED', 'CANCELLED'), 0),
-                 i.due_ts IS NULL, coalesce(i.due_ts, 0) + 100000000000,
-                 coalesce(nullif(i.priority, 0), 10))
-               || i.sort_key || char(2) || printf('%012d', i.id)";
-    let (set, fts) = list_sql_shaped(
-        f,
-        &format!("i.id AS id, i.uid AS uid, i.parent AS parent, {key} AS k"),
-        dense,
-    );
-    let set = match set.rfind("ORDER BY") {
-        Some(i) => set[..i].to_string(),
-        None => set,
-    };
-    (
-        format!(
-            "WITH RECURSIVE s AS MATERIALIZED ({set}),
-             t(id, uid, path, depth) AS (
-               SELECT id, uid, k, 0 FROM s
-                WHERE parent IS NULL OR parent = uid OR parent NOT IN (SELECT uid FROM s)
-               UNION ALL
-               SELECT s.id, s.uid, t.path || char(1) || s.k, t.depth + 1
-                 FROM s JOIN t ON s.parent = t.uid
-                WHERE s.parent != s.uid AND t.depth < {TREE_DEPTH}
-             )"
-        ),
-        fts,
-    )
+/// Whether a filter lists to-dos as a tree: the open and all lists. A search or a due-date
+/// window lists its matches flat (a match's parent may not match).
+fn tree_shaped(f: &Filter) -> bool {
+    f.query.is_none() && f.due_from.is_none() && f.due_to.is_none()
 }
 
 /// Sets or clears the conflict flag of an item and its occurrence rows.
