@@ -136,7 +136,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let mut f = LogFile::open(dir.path()).expect("open");
         let line = vec![b'x'; 1024 * 1024];
-        for _ in 0..12 {
+        // Five 1 MB lines per file: 22 make four rotations, one more than is kept.
+        for _ in 0..22 {
             f.write_all(&line).expect("write");
         }
         let path = log_path(dir.path());
