@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 
 use super::keymap::{Action, Key, Keymap, Resolved};
 use super::panels::{Card, ConflictDetail, ConflictPanel};
@@ -686,7 +684,7 @@ impl App {
             Loaded::Items { trash, items } => {
                 self.overlay = Some(Overlay::Items {
                     title: if trash {
-                        "Trash — Enter restores".into()
+                        "Trash — Enter restores · R history".into()
                     } else {
                         "Flagged (conflicts, unreadable) — R shows history".into()
                     },
@@ -1115,6 +1113,7 @@ impl App {
     }
 
     fn overlay_action(&mut self, a: Action) -> Vec<Effect> {
+        let page = (self.list_height / 2).max(1);
         let Some(overlay) = &mut self.overlay else {
             return Vec::new();
         };
@@ -1146,14 +1145,7 @@ impl App {
                 selected,
                 ..
             } => match a {
-                Action::Down => {
-                    *selected = (*selected + 1).min(items.len().saturating_sub(1));
-                    Vec::new()
-                }
-                Action::Up => {
-                    *selected = selected.saturating_sub(1);
-                    Vec::new()
-                }
+                _ if super::panels::list_motion(a, selected, items.len(), page) => Vec::new(),
                 Action::Open if *trash => match items.get(*selected) {
                     Some(i) => {
                         let id = i.id;
@@ -1173,14 +1165,7 @@ impl App {
                 revisions,
                 selected,
             } => match a {
-                Action::Down => {
-                    *selected = (*selected + 1).min(revisions.len().saturating_sub(1));
-                    Vec::new()
-                }
-                Action::Up => {
-                    *selected = selected.saturating_sub(1);
-                    Vec::new()
-                }
+                _ if super::panels::list_motion(a, selected, revisions.len(), page) => Vec::new(),
                 Action::Open => match revisions.get(*selected) {
                     Some(r) if r.rev != item.rev => {
                         let (id, rev) = (item.id, r.rev);
@@ -1227,39 +1212,15 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
-        match m.kind {
-            MouseEventKind::ScrollDown => self.action(Action::Down),
-            MouseEventKind::ScrollUp => self.action(Action::Up),
-            MouseEventKind::Down(_) => {
-                // Row 0: the tabs, row 1 the list's title, row 2 its header: rows from 3.
-                if m.row == 0 {
-                    let mut x = 0u16;
-                    for v in View::ALL {
-                        let w = v.title().len() as u16 + 6;
-                        if m.column < x + w {
-                            return self.switch(v);
-                        }
-                        x += w;
-                    }
-                    return Vec::new();
-                }
-                let h = self.list_height;
-                let reload = self.reload_current();
-                if let Some(p) = self.paged() {
-                    if m.row >= 3 {
-                        let target = p.offset + (m.row as usize - 3);
-                        if target < p.total {
-                            p.selected = target;
-                            if p.select(target, h) {
-                                return vec![reload];
-                            }
-                        }
-                    }
-                }
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
+        self.mouse_event(m)
+    }
+
+    pub(crate) fn overlay_key_action(&mut self, a: Action) -> Vec<Effect> {
+        self.overlay_action(a)
+    }
+
+    pub(crate) fn calendar_detail(&mut self) -> Vec<Effect> {
+        self.detail_effect()
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod app;
 mod effects;
 pub mod keymap;
+mod mouse;
 mod panel_views;
 pub mod panels;
 pub mod search;

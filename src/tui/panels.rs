@@ -44,18 +44,32 @@ pub struct Card {
     pub loading: bool,
 }
 
+/// j/k, gg/G and Ctrl-d/Ctrl-u on an overlay's list of `len` rows; true when `a` was one.
+pub(crate) fn list_motion(a: Action, selected: &mut usize, len: usize, page: usize) -> bool {
+    let last = len.saturating_sub(1);
+    *selected = match a {
+        Action::Down => (*selected + 1).min(last),
+        Action::Up => selected.saturating_sub(1),
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::PageDown => (*selected + page.max(1)).min(last),
+        Action::PageUp => selected.saturating_sub(page.max(1)),
+        _ => return false,
+    };
+    true
+}
+
 impl App {
     /// Keys on the conflicts panel.
     pub(crate) fn conflicts_action(&mut self, a: Action) -> Vec<Effect> {
         let Some(Overlay::Conflicts(p)) = &mut self.overlay else {
             return Vec::new();
         };
-        let n = p.items.len();
+        let page = (self.list_height / 2).max(1);
+        if list_motion(a, &mut p.selected, p.items.len(), page) {
+            return Vec::new();
+        }
         match a {
-            Action::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
-            Action::Up => p.selected = p.selected.saturating_sub(1),
-            Action::Top => p.selected = 0,
-            Action::Bottom => p.selected = n.saturating_sub(1),
             Action::KeepMine | Action::TakeServer => {
                 let Some(item) = p.current() else {
                     return Vec::new();
