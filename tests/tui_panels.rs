@@ -1,5 +1,5 @@
 //! The review panels, global search, the to-do tree and the contact card, rendered from a real
-//! database into ratatui's `TestBackend` at 80×24 and 200×60 (insta snapshots), driven by keys
+//! database into ratatui's `TestBackend` at 60×20, 80×24 and 250×70 (insta snapshots), driven by keys
 //! through `App::update` and the runtime's effects, as the UI runs them.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
+const SIZES: [(u16, u16); 3] = [(60, 20), (80, 24), (250, 70)];
 
 fn todo(uid: &str, summary: &str, extra: &str) -> String {
     format!(
@@ -306,4 +306,28 @@ fn global_search_jumps_to_contacts_todos_and_events() {
         app.calendar.detail.as_ref().map(|d| d.uid.as_str()),
         Some("e1")
     );
+}
+
+/// Every view at a large terminal (the other sizes are in tui_views.rs): nothing stretched
+/// into uselessness, wide characters in their columns.
+#[test]
+fn every_view_at_250x70() {
+    std::env::set_var("TZ", "UTC");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    fill(&mut store);
+    let (w, h) = (250, 70);
+    let mut app = new_app(&mut store, w, h);
+    insta::assert_snapshot!("large_contacts", render(&app, w, h));
+    for (keys, name) in [
+        ("2", "large_calendar_month"),
+        ("w", "large_calendar_week"),
+        ("a", "large_calendar_agenda"),
+        ("3", "large_todos"),
+        ("4", "large_photos"),
+        ("?", "large_help"),
+    ] {
+        typed(&mut app, &mut store, keys);
+        insta::assert_snapshot!(name, render(&app, w, h));
+    }
 }

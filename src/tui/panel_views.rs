@@ -30,13 +30,23 @@ pub fn draw_conflicts(f: &mut Frame<'_>, area: Rect, app: &App, p: &ConflictPane
         area.height.saturating_sub(2),
     );
     f.render_widget(Clear, r);
-    let block = Block::bordered().title(format!(
-        " Conflicts & flagged ({}) · {} keep mine · {} take server's · {} history · Esc ",
-        p.items.len(),
+    let (mine, server, history) = (
         keys(app, Action::KeepMine),
         keys(app, Action::TakeServer),
         keys(app, Action::History),
-    ));
+    );
+    let title = if r.width >= 90 {
+        format!(
+            " Conflicts & flagged ({}) · {mine} keep mine · {server} take server's · {history} history · Esc ",
+            p.items.len()
+        )
+    } else {
+        format!(
+            " Conflicts ({}) · {mine} mine · {server} server's · {history} history ",
+            p.items.len()
+        )
+    };
+    let block = Block::bordered().title(title);
     let inner = block.inner(r);
     f.render_widget(block, r);
     let (list, detail) = if inner.width >= 100 {
