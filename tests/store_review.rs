@@ -294,6 +294,14 @@ fn todo_tree_pages_subtasks_under_parents() {
     assert_eq!(uids, vec!["c1", "c2", "c3"]);
     let c2 = store.find("c2", None).expect("c2");
     assert_eq!(store.todo_position(&f, c2.id).expect("pos"), Some(3));
+    // A search lists its matches flat.
+    let q = Filter {
+        query: Some("seats".into()),
+        ..f.clone()
+    };
+    let flat = store.todo_tree_page(&q, 0, 10).expect("flat");
+    assert_eq!((flat.len(), flat[0].depth), (1, 0));
+    assert_eq!(store.todo_position(&q, c2.id).expect("pos"), Some(0));
     // Open only: the done subtask is gone; a subtask of a trashed parent is top level.
     let open = Filter {
         open_only: true,

@@ -300,20 +300,19 @@ impl Store {
 
     /// Where a to-do sits in `todo_tree_page`'s order (None: not in the list).
     pub fn todo_position(&self, f: &Filter, item_id: i64) -> Result<Option<usize>> {
-        if !tree_shaped(f) || !self.todos_have_parents()? {
+        if !tree_shaped(f) {
+            // A flat list: its ids in list order, counted until the one wanted.
             let (sql, fts) = list_sql_shaped(f, "i.id", self.todo_search_dense(f)?);
-            let sql = format!(
-                "SELECT n FROM (SELECT id, row_number() OVER () - 1 AS n FROM ({sql}))
-                 WHERE id = {item_id}"
-            );
-            return Ok(self
-                .conn
-                .prepare_cached(&sql)?
-                .query_row(params_from_iter(list_params(f, fts)), |r| {
-                    r.get::<_, i64>(0)
-                })
-                .optional()?
-                .map(|n| n as usize));
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(list_params(f, fts)))?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                if r.get::<_, i64>(0)? == item_id {
+                    return Ok(Some(n));
+                }
+                n += 1;
+            }
+            return Ok(None);
         }
         let mut found = None;
         self.walk_tree(f, |pos, id, _| {
