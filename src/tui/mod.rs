@@ -7,6 +7,7 @@
 //! CPU, and it never waits on the network: sync runs on the worker (I8).
 
 pub mod app;
+mod calendar_view;
 mod effects;
 pub mod keymap;
 mod mouse;
