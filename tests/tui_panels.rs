@@ -331,3 +331,52 @@ fn every_view_at_250x70() {
         insta::assert_snapshot!(name, render(&app, w, h));
     }
 }
+
+/// The trash restores and the history reverts, from the views, against a real database.
+#[test]
+fn trash_restores_and_history_reverts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    fill(&mut store);
+    let mut app = new_app(&mut store, 80, 24);
+    // To-dos: done (a new revision), then delete it.
+    key(&mut app, &mut store, KeyCode::Char('3'));
+    let first = app.todos.current().map(|t| t.uid.clone()).expect("a to-do");
+    key(&mut app, &mut store, KeyCode::Char(' '));
+    let done = store.find(&first, None).expect("find");
+    assert!(String::from_utf8_lossy(&done.raw).contains("STATUS:COMPLETED"));
+    key(&mut app, &mut store, KeyCode::Char('f'));
+    key(&mut app, &mut store, KeyCode::Char('G'));
+    let uid = app.todos.current().map(|t| t.uid.clone()).expect("last");
+    assert_eq!(uid, first, "done to-dos sort last");
+    key(&mut app, &mut store, KeyCode::Char('d'));
+    assert!(store.find(&uid, None).expect("kept").deleted);
+    // From another view: the trash, Enter restores.
+    key(&mut app, &mut store, KeyCode::Char('2'));
+    key(&mut app, &mut store, KeyCode::Char('T'));
+    let Some(Overlay::Items { items, .. }) = &app.overlay else {
+        panic!("trash open")
+    };
+    assert_eq!(items.len(), 1);
+    key(&mut app, &mut store, KeyCode::Enter);
+    assert!(!store.find(&uid, None).expect("kept").deleted);
+    // History: revisions with time and origin; Enter on the first reverts to it.
+    key(&mut app, &mut store, KeyCode::Char('3'));
+    key(&mut app, &mut store, KeyCode::Char('G'));
+    key(&mut app, &mut store, KeyCode::Char('R'));
+    let Some(Overlay::History { revisions, .. }) = &app.overlay else {
+        panic!("history open")
+    };
+    assert!(revisions.len() >= 3, "{revisions:?}");
+    assert!(revisions.iter().any(|r| r.origin == "done"));
+    assert!(revisions.iter().all(|r| !r.time.is_empty()));
+    key(&mut app, &mut store, KeyCode::Char('g'));
+    key(&mut app, &mut store, KeyCode::Char('g'));
+    key(&mut app, &mut store, KeyCode::Enter);
+    let now = store.find(&uid, None).expect("find");
+    assert!(!String::from_utf8_lossy(&now.raw).contains("STATUS:COMPLETED"));
+    assert!(app
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("reverted")));
+}
