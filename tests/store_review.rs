@@ -315,3 +315,44 @@ fn todo_tree_pages_subtasks_under_parents() {
     let c1 = rows.iter().find(|r| r.item.uid == "c1").expect("c1");
     assert_eq!(c1.depth, 0, "parent in the trash: top level");
 }
+
+/// A search that matches more than one key's window of the index says so, and narrowing it
+/// finds what lay beyond.
+#[test]
+fn a_very_wide_search_is_marked_as_having_more() {
+    use holdfast::format::lines;
+    use holdfast::store::Incoming;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("open");
+    let mut vcf = String::new();
+    for i in 0..5100 {
+        vcf += &card(&format!("c{i}"), &format!("Person {i}"));
+    }
+    let batch: Vec<Incoming> = lines::split(vcf.as_bytes())
+        .items
+        .into_iter()
+        .map(|item| Incoming {
+            collection_id: store.collection_id("Contacts").expect("c"),
+            item,
+        })
+        .collect();
+    store.import_batch(batch, "t").expect("import");
+    store
+        .create(
+            "Calendar",
+            "late",
+            event("late", "Person of the year dinner").as_bytes(),
+            "t",
+        )
+        .expect("event");
+    let g = store.search_all("person", 17).expect("search");
+    assert_eq!(g[0].kind, Kind::Contact);
+    assert!(g[0].more && g[0].total == 200);
+    let g = store.search_all("person dinner", 17).expect("search");
+    assert_eq!(g.len(), 1);
+    assert_eq!(
+        (g[0].kind, g[0].rows[0].uid.as_str()),
+        (Kind::Event, "late")
+    );
+    assert!(!g[0].more);
+}

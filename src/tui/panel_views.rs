@@ -224,6 +224,12 @@ pub fn draw_search(f: &mut Frame<'_>, area: Rect, p: &SearchPanel, theme: &Theme
             index += 1;
         }
     }
+    if p.groups.iter().any(|g| g.more) {
+        lines.push(Line::styled(
+            fit("More match than are shown: type more to narrow.", width),
+            theme.dim(),
+        ));
+    }
     if lines.is_empty() {
         let hint = if p.query.trim().is_empty() {
             "Type to search contacts, events and to-dos."
