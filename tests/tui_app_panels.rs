@@ -111,16 +111,16 @@ fn conflicts_panel_from_any_view_resolves_and_undoes() {
     })));
     assert_eq!(
         press(&mut a, KeyCode::Char('O')),
-        vec![Effect::ResolveConflict {
+        vec![Effect::Resolve {
             id: 7,
-            take_server: true
+            theirs: true
         }]
     );
     assert_eq!(
         press(&mut a, KeyCode::Char('M')),
-        vec![Effect::ResolveConflict {
+        vec![Effect::Resolve {
             id: 7,
-            take_server: false
+            theirs: false
         }]
     );
     // j: the next item's detail is loaded; an unreadable item is not "resolved".
@@ -144,7 +144,7 @@ fn conflicts_panel_from_any_view_resolves_and_undoes() {
     }));
     let fx = a.update(Msg::Loaded(Loaded::Changed {
         message: "took the server's version".into(),
-        undo: Some(Effect::ReopenConflict {
+        undo: Some(Effect::Reopen {
             id: 7,
             rev: Some(3),
         }),
@@ -159,7 +159,7 @@ fn conflicts_panel_from_any_view_resolves_and_undoes() {
     assert!(a.overlay.is_none());
     assert_eq!(
         press(&mut a, KeyCode::Char('u')),
-        vec![Effect::ReopenConflict {
+        vec![Effect::Reopen {
             id: 7,
             rev: Some(3)
         }]

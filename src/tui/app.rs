@@ -294,68 +294,35 @@ impl Form {
     }
 }
 
-/// What the runtime does for `update`.
+/// What the runtime does for `update`. `Reopen` undoes a conflict resolution (flag again, and
+/// bring `rev` back when given); `Locate` finds where a search hit sits in its view.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadContacts,
     LoadTodos,
     LoadCalendar,
-    LoadDetail {
-        uid: String,
-    },
+    LoadDetail { uid: String },
     LoadStatus,
     LoadTrash,
     LoadFlagged,
-    LoadHistory {
-        id: i64,
-    },
+    LoadHistory { id: i64 },
     SyncNow,
     RestoreRemote,
-    AcceptDeletions {
-        account: String,
-    },
-    ToggleDone {
-        id: i64,
-    },
-    Delete {
-        id: i64,
-    },
-    Undelete {
-        id: i64,
-    },
-    Revert {
-        id: i64,
-        rev: i64,
-    },
-    Edit {
-        id: i64,
-    },
+    AcceptDeletions { account: String },
+    ToggleDone { id: i64 },
+    Delete { id: i64 },
+    Undelete { id: i64 },
+    Revert { id: i64, rev: i64 },
+    Edit { id: i64 },
     Create(FormValues),
     SaveLastView,
     LoadConflicts,
-    LoadConflict {
-        id: i64,
-    },
-    ResolveConflict {
-        id: i64,
-        take_server: bool,
-    },
-    /// Undo of a resolution: flag again, and bring `rev` back when given.
-    ReopenConflict {
-        id: i64,
-        rev: Option<i64>,
-    },
-    GlobalSearch {
-        query: String,
-    },
-    /// Find where a search hit sits in its view.
-    Locate {
-        id: i64,
-        kind: Kind,
-    },
-    LoadCard {
-        id: i64,
-    },
+    LoadConflict { id: i64 },
+    Resolve { id: i64, theirs: bool },
+    Reopen { id: i64, rev: Option<i64> },
+    GlobalSearch { query: String },
+    Locate { id: i64, kind: Kind },
+    LoadCard { id: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]

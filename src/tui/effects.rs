@@ -21,8 +21,8 @@ pub(super) fn load(store: &mut Store, app: &App, e: &Effect) -> Option<anyhow::R
             .map(|items| Loaded::Conflicts { items })
             .map_err(Into::into),
         Effect::LoadConflict { id } => conflict_detail(store, *id),
-        Effect::ResolveConflict { id, take_server } => resolve(store, *id, *take_server),
-        Effect::ReopenConflict { id, rev } => store
+        Effect::Resolve { id, theirs } => resolve(store, *id, *theirs),
+        Effect::Reopen { id, rev } => store
             .reopen_conflict(*id, *rev)
             .map(|_| Loaded::Changed {
                 message: "flagged as a conflict again".into(),
@@ -62,23 +62,23 @@ fn conflict_detail(store: &Store, id: i64) -> anyhow::Result<Loaded> {
     Ok(Loaded::ConflictDetail(d))
 }
 
-fn resolve(store: &mut Store, id: i64, take_server: bool) -> anyhow::Result<Loaded> {
-    let how = if take_server {
+fn resolve(store: &mut Store, id: i64, theirs: bool) -> anyhow::Result<Loaded> {
+    let how = if theirs {
         Resolution::TakeServer
     } else {
         Resolution::KeepMine
     };
     let before = store.resolve_conflict(id, how)?;
-    tracing::info!(item = id, take_server, "conflict resolved");
+    tracing::info!(item = id, theirs, "conflict resolved");
     Ok(Loaded::Changed {
-        message: if take_server {
+        message: if theirs {
             "took the server's version; the next sync uploads it (u undoes)".into()
         } else {
             "kept your version; conflict cleared (u undoes)".into()
         },
-        undo: Some(Effect::ReopenConflict {
+        undo: Some(Effect::Reopen {
             id,
-            rev: take_server.then_some(before),
+            rev: theirs.then_some(before),
         }),
     })
 }

@@ -88,9 +88,9 @@ impl App {
                     );
                     return Vec::new();
                 }
-                return vec![Effect::ResolveConflict {
+                return vec![Effect::Resolve {
                     id: item.id,
-                    take_server: server,
+                    theirs: server,
                 }];
             }
             Action::History | Action::Open => {
