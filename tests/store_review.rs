@@ -86,7 +86,7 @@ fn a_real_conflict_resolved_both_ways_and_undone() {
     let mut store = Store::open(a.path()).expect("open");
     let item = store.find("e0", None).expect("find");
     assert!(item.flags.has(Flags::CONFLICT));
-    assert_eq!(store.conflicts(50).expect("conflicts").len(), 1);
+    assert_eq!(store.flagged_for_review(50).expect("flagged").len(), 1);
     assert_eq!(store.flagged_count().expect("count"), 1);
     let v = store
         .conflict_versions(item.id)

@@ -380,3 +380,35 @@ fn trash_restores_and_history_reverts() {
         .as_deref()
         .is_some_and(|m| m.contains("reverted")));
 }
+
+/// Everything the status bar counts as flagged is in the panel: conflicts first, then items
+/// kept verbatim because they could not be read (with their problems; `M`/`O` refuse them).
+#[test]
+fn unreadable_items_are_listed_after_conflicts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    fill(&mut store);
+    make_conflict(&mut store);
+    // A time zone nobody knows: kept, read as local time, flagged.
+    let broken = event("broken", "Meeting on Mars", "20260310T090000")
+        .replace("DTSTART:", "DTSTART;TZID=Mars/Olympus:");
+    store
+        .create("Calendar", "broken", broken.as_bytes(), "test")
+        .expect("kept verbatim");
+    let mut app = new_app(&mut store, 80, 24);
+    assert_eq!(app.flagged, 2);
+    key(&mut app, &mut store, KeyCode::Char('C'));
+    let Some(Overlay::Conflicts(p)) = &app.overlay else {
+        panic!("panel")
+    };
+    let uids: Vec<&str> = p.items.iter().map(|i| i.uid.as_str()).collect();
+    assert_eq!(uids, vec!["rich", "broken"]);
+    key(&mut app, &mut store, KeyCode::Char('j'));
+    let Some(Overlay::Conflicts(p)) = &app.overlay else {
+        panic!("panel")
+    };
+    let d = p.detail.as_ref().expect("detail");
+    assert!(!d.problems.is_empty(), "{d:?}");
+    key(&mut app, &mut store, KeyCode::Char('M'));
+    assert_eq!(app.flagged, 2, "nothing resolved");
+}

@@ -153,12 +153,14 @@ impl Store {
         Ok(())
     }
 
-    /// Live items flagged `conflict`, by kind and name, at most `limit`.
-    pub fn conflicts(&self, limit: usize) -> Result<Vec<StoredItem>> {
+    /// Live flagged items (what the status bar counts), conflicts first, then by kind and
+    /// name; at most `limit`.
+    pub fn flagged_for_review(&self, limit: usize) -> Result<Vec<StoredItem>> {
         let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM items i JOIN collections c ON c.id = i.collection_id
-             WHERE i.flags & {} != 0 AND i.deleted_at IS NULL
-             ORDER BY i.kind, i.sort_key LIMIT {limit}",
+            "SELECT {ITEM_COLUMNS} FROM items i INDEXED BY items_flagged
+             JOIN collections c ON c.id = i.collection_id
+             WHERE i.flags != 0 AND i.deleted_at IS NULL
+             ORDER BY i.flags & {} = 0, i.kind, i.sort_key LIMIT {limit}",
             Flags::CONFLICT
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

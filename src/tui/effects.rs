@@ -17,7 +17,7 @@ const CONFLICTS_SHOWN: usize = 500;
 pub(super) fn load(store: &mut Store, app: &App, e: &Effect) -> Option<anyhow::Result<Loaded>> {
     Some(match e {
         Effect::LoadConflicts => store
-            .conflicts(CONFLICTS_SHOWN)
+            .flagged_for_review(CONFLICTS_SHOWN)
             .map(|items| Loaded::Conflicts { items })
             .map_err(Into::into),
         Effect::LoadConflict { id } => conflict_detail(store, *id),
