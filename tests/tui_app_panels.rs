@@ -421,3 +421,52 @@ fn vim_motions_in_overlay_lists() {
         vec![Effect::Undelete { id: 1 }]
     );
 }
+
+#[test]
+fn a_click_in_the_agenda_selects_the_day_and_entry() {
+    let mut a = app(80, 24);
+    press(&mut a, KeyCode::Char('2'));
+    press(&mut a, KeyCode::Char('a'));
+    assert_eq!(a.calendar.mode, CalMode::Agenda);
+    let today = a.calendar.cursor;
+    let entry = |uid: &str| Entry {
+        time: None,
+        end: None,
+        summary: uid.into(),
+        location: String::new(),
+        uid: uid.into(),
+        birthday: false,
+        color: None,
+    };
+    let mut days = BTreeMap::new();
+    days.insert(
+        today,
+        Day {
+            entries: vec![entry("a1"), entry("a2")],
+            count: 2,
+            capped: false,
+        },
+    );
+    days.insert(
+        today + chrono::Duration::days(2),
+        Day {
+            entries: vec![entry("c1"), entry("c2")],
+            count: 2,
+            capped: false,
+        },
+    );
+    a.update(Msg::Loaded(Loaded::Calendar { days }));
+    // Row 2: today's heading; 3, 4: its entries; 5, 6: tomorrow and "—"; 7: the day after.
+    let fx = click(&mut a, 5, 4);
+    assert_eq!((a.calendar.cursor, a.calendar.entry), (today, 1));
+    assert_eq!(fx, vec![Effect::LoadDetail { uid: "a2".into() }]);
+    click(&mut a, 5, 5);
+    assert_eq!(a.calendar.cursor, today + chrono::Duration::days(1));
+    // The agenda now starts at the selected day: 2 its heading, 3 "—", 4 the next day, 5 and
+    // 6 its entries.
+    click(&mut a, 5, 6);
+    assert_eq!(
+        (a.calendar.cursor, a.calendar.entry),
+        (today + chrono::Duration::days(2), 1)
+    );
+}

@@ -121,7 +121,10 @@ impl App {
                 )
             }
             CalMode::Week => (start + Duration::days(wd as i64), row - top),
-            CalMode::Agenda => return Vec::new(),
+            CalMode::Agenda => match self.agenda_line(row - top) {
+                Some(hit) => hit,
+                None => return Vec::new(),
+            },
         };
         let entries = self.calendar.days.get(&day).map_or(0, |d| d.entries.len());
         let (from, to) = self.calendar.period();
@@ -137,6 +140,28 @@ impl App {
         } else {
             self.calendar_detail()
         }
+    }
+}
+
+impl App {
+    /// The day and line within it (0: the day's heading) of agenda line `n`, laid out as
+    /// `calendar_view::draw_agenda` draws it: a heading, the entries, a "+N more" or "—" line.
+    fn agenda_line(&self, n: u16) -> Option<(chrono::NaiveDate, u16)> {
+        let (start, end) = self.calendar.period();
+        let mut day = start;
+        let mut y = 0u16;
+        while day < end {
+            let lines = match self.calendar.days.get(&day) {
+                Some(d) => 1 + d.entries.len() + usize::from(d.count > d.entries.len()),
+                None => 2,
+            } as u16;
+            if n < y + lines {
+                return Some((day, n - y));
+            }
+            y += lines;
+            day += Duration::days(1);
+        }
+        None
     }
 }
 
