@@ -14,6 +14,7 @@ use super::panels::{Card, ConflictPanel};
 use super::search::SearchPanel;
 use super::theme::Theme;
 use super::views::{centered, fit, flag_mark, item_name};
+use crate::format::vcard::LabelledField;
 use crate::model::{Flags, Kind};
 use crate::store::StoredItem;
 
@@ -298,9 +299,42 @@ pub fn card_text<'a>(c: &StoredItem, card: Option<&Card>, theme: &Theme) -> Text
         out.push(Line::styled("…", theme.dim()));
         return Text::from(out);
     };
+    // A card calcard cannot read: what the list knows of it (kept verbatim, flagged).
+    let fallback: Vec<LabelledField>;
+    let fields = if card.fields.is_empty() {
+        let d = &c.data;
+        let mut v = Vec::new();
+        for (field, key) in [
+            ("org", "org"),
+            ("email", "emails"),
+            ("phone", "phones"),
+            ("address", "addresses"),
+            ("note", "note"),
+        ] {
+            let values: Vec<String> = match &d[key] {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .map(String::from)
+                    .collect(),
+                serde_json::Value::String(x) => vec![x.clone()],
+                _ => Vec::new(),
+            };
+            for value in values {
+                v.push(LabelledField {
+                    field,
+                    label: String::new(),
+                    value,
+                });
+            }
+        }
+        fallback = v;
+        &fallback
+    } else {
+        &card.fields
+    };
     // Label column as wide as the widest "field (label)" up to a limit.
-    let heads: Vec<String> = card
-        .fields
+    let heads: Vec<String> = fields
         .iter()
         .map(|f| {
             if f.label.is_empty() {
@@ -312,7 +346,7 @@ pub fn card_text<'a>(c: &StoredItem, card: Option<&Card>, theme: &Theme) -> Text
         .collect();
     let w = heads.iter().map(|h| h.width()).max().unwrap_or(8).min(22);
     let mut photos = 0;
-    for (field, head) in card.fields.iter().zip(heads) {
+    for (field, head) in fields.iter().zip(heads) {
         if field.field == "photo" {
             photos += 1;
         }
