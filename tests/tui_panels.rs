@@ -174,7 +174,7 @@ fn new_app(store: &mut Store, w: u16, h: u16) -> App {
 }
 
 #[test]
-fn panels_search_tree_and_card_at_two_sizes() {
+fn panels_search_tree_and_card_at_three_sizes() {
     std::env::set_var("TZ", "UTC");
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = Store::open(dir.path()).expect("store");
