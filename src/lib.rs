@@ -14,6 +14,7 @@
 //!   parsing into model fields, time zones, recurrence expansion, writers.
 //! - `model/`   plain domain types: kinds, flags, parsed fields, occurrences, revisions.
 //! - `config`   TOML config and paths; used by `cli/` only.
+//! - `logging`  `tracing` to a size-rotated file under the data directory (never the terminal).
 //!
 //! The invariants (DESIGN.md §1) decided here: local is authoritative (nothing but the user purges),
 //! every write keeps the previous version, each item keeps the exact bytes it arrived as, and bad
@@ -22,6 +23,7 @@
 pub mod cli;
 pub mod config;
 pub mod format;
+pub mod logging;
 pub mod model;
 pub mod store;
 pub mod sync;

@@ -51,6 +51,7 @@ pub fn run(
         }
         return Err(usage(msg));
     }
+    crate::logging::init(ctx.store.data_dir());
     let mut setups = Vec::new();
     for a in &accounts {
         setups.push(AccountSetup {

@@ -5,6 +5,7 @@
 //! terminal. Every function here takes bytes that came from outside: it must not panic on them.
 
 pub mod compose;
+pub mod diff;
 pub mod edit;
 pub mod ical;
 pub mod input;

@@ -169,3 +169,149 @@ pub fn is_terminated(raw: &[u8]) -> bool {
         .next()
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("END:VCARD"))
 }
+
+/// One field of a card as the contact detail shows it: what it is, its label (the TYPE
+/// parameters, or an Apple `itemN.X-ABLabel`) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelledField {
+    /// `email`, `phone`, `address`, `url`, `birthday`, `org`, `title`, `nickname`, `note`,
+    /// `categories`, `photo`, `impp`, `related`, `anniversary`.
+    pub field: &'static str,
+    /// `work`, `home, pref`, `cell`, `Mobile` …; empty when the card gives none.
+    pub label: String,
+    pub value: String,
+}
+
+/// Every field of a card a person reads, in the card's order, each with its label. Types are
+/// read in every spelling: vCard 4.0/3.0 `TYPE=work,voice`, `TYPE=work;TYPE=cell`, vCard 2.1
+/// bare `TEL;WORK;VOICE`, `PREF=1`, and Apple's grouped `item1.X-ABLabel:_$!<Mobile>!$_`.
+/// None when calcard cannot read the card.
+pub fn labelled_fields(raw: &[u8]) -> Option<Vec<LabelledField>> {
+    let card = super::parse_card(raw)?;
+    let mut out = Vec::new();
+    for e in &card.entries {
+        let field = match &e.name {
+            VCardProperty::Email => "email",
+            VCardProperty::Tel => "phone",
+            VCardProperty::Adr => "address",
+            VCardProperty::Url => "url",
+            VCardProperty::Bday => "birthday",
+            VCardProperty::Anniversary => "anniversary",
+            VCardProperty::Org => "org",
+            VCardProperty::Title => "title",
+            VCardProperty::Role => "role",
+            VCardProperty::Nickname => "nickname",
+            VCardProperty::Note => "note",
+            VCardProperty::Categories => "categories",
+            VCardProperty::Impp => "impp",
+            VCardProperty::Related => "related",
+            VCardProperty::Photo => "photo",
+            _ => continue,
+        };
+        let value = if field == "photo" {
+            photo_ref(e)
+        } else if field == "birthday" || field == "anniversary" {
+            match e.values.first() {
+                Some(VCardValue::PartialDateTime(dt)) => birthday(dt).map(|(y, m, d)| match y {
+                    Some(y) => format!("{y:04}-{m:02}-{d:02}"),
+                    None => format!("--{m:02}-{d:02}"),
+                }),
+                _ => entry_text(e),
+            }
+        } else if field == "address" {
+            // Post office box; extended; street; locality; region; code; country.
+            match e.values.first() {
+                Some(VCardValue::Component(parts)) => Some(
+                    parts
+                        .iter()
+                        .map(|p| p.trim())
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+                .filter(|s| !s.is_empty()),
+                _ => entry_text(e),
+            }
+        } else {
+            entry_text(e)
+        };
+        let Some(value) = value else { continue };
+        out.push(LabelledField {
+            field,
+            label: label_of(&card, e),
+            value,
+        });
+    }
+    Some(out)
+}
+
+/// An inline photo's size or a photo URI.
+fn photo_ref(e: &VCardEntry) -> Option<String> {
+    match e.values.first() {
+        Some(VCardValue::Binary(b)) => Some(format!("inline, {} bytes", b.data.len())),
+        Some(VCardValue::Text(t)) if t.starts_with("data:") => {
+            Some(format!("inline, {} characters", t.len()))
+        }
+        Some(VCardValue::Text(t)) => Some(t.clone()),
+        _ => Some("inline".into()),
+    }
+}
+
+/// Words of TYPE (and vCard 2.1 bare parameters) a label shows; `internet`, `x400` and the
+/// like say nothing to a person.
+const LABEL_NOISE: &[&str] = &["internet", "x400", "x-internet", "pref"];
+
+fn label_of(card: &VCard, e: &VCardEntry) -> String {
+    use calcard::common::IanaString;
+    use calcard::vcard::{VCardParameterName, VCardParameterValue};
+    let mut words: Vec<String> = Vec::new();
+    let mut pref = false;
+    for p in &e.params {
+        match (&p.name, &p.value) {
+            (VCardParameterName::Type, VCardParameterValue::Type(t)) => {
+                words.push(t.as_str().to_ascii_lowercase())
+            }
+            (VCardParameterName::Type, VCardParameterValue::Text(t)) => words.extend(
+                t.split(',')
+                    .map(|w| w.trim().trim_matches('"').to_ascii_lowercase())
+                    .filter(|w| !w.is_empty()),
+            ),
+            (VCardParameterName::Pref, _) => pref = true,
+            // vCard 2.1: `TEL;WORK;VOICE:` has bare parameter names.
+            (VCardParameterName::Other(n), VCardParameterValue::Null) => {
+                words.push(n.to_ascii_lowercase())
+            }
+            _ => {}
+        }
+    }
+    if words.iter().any(|w| w == "pref") {
+        pref = true;
+    }
+    words.retain(|w| !LABEL_NOISE.contains(&w.as_str()));
+    // A phone is a voice line unless it says otherwise: "voice" alone is worth showing.
+    if words.len() > 1 {
+        words.retain(|w| w != "voice");
+    }
+    words.dedup();
+    // Apple: `item1.TEL:…` with `item1.X-ABLabel:_$!<Mobile>!$_` (or a custom text).
+    if let Some(g) = &e.group {
+        let custom = card.entries.iter().find(|x| {
+            x.group
+                .as_deref()
+                .is_some_and(|xg| xg.eq_ignore_ascii_case(g))
+                && matches!(&x.name, VCardProperty::Other(n) if n.eq_ignore_ascii_case("X-ABLABEL"))
+        });
+        if let Some(text) = custom.and_then(entry_text) {
+            let t = text
+                .trim_start_matches("_$!<")
+                .trim_end_matches(">!$_")
+                .to_string();
+            words.retain(|w| w != &t.to_ascii_lowercase());
+            words.insert(0, t);
+        }
+    }
+    if pref {
+        words.push("pref".into());
+    }
+    words.join(", ")
+}

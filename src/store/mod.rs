@@ -14,6 +14,7 @@ mod health;
 mod items;
 mod occurrences;
 mod query;
+mod review;
 mod snapshot;
 mod sync;
 
@@ -27,6 +28,7 @@ pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use query::{ContactView, Filter, RawRef, DENSE};
+pub use review::{ConflictVersions, Resolution, SearchGroup, TreeRow, CONFLICT_REMOTE_ORIGIN};
 pub use snapshot::Backup;
 pub use sync::{BoundCollection, SyncItem, SyncWrite};
 
@@ -160,6 +162,11 @@ const MIGRATIONS: &[&str] = &[
         json_extract(data, '$.org'), json_extract(data, '$.emails[0]'),
         json_extract(data, '$.phones[0]')
     ) WHERE kind = 'contact';
+    "#,
+    // 5: a to-do's subtasks by its UID, so the to-do tree reads only the children of the
+    // parents on screen.
+    r#"
+    CREATE INDEX items_todo_parent ON items(parent) WHERE kind = 'todo' AND parent IS NOT NULL;
     "#,
 ];
 

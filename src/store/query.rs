@@ -43,7 +43,7 @@ fn list_sql(f: &Filter, columns: &str) -> (String, Option<String>) {
 /// `dense`: a search that matches a large share of the items (a one-letter prefix) is better
 /// served by walking the list's index in order and checking each row against the matches
 /// than by sorting every match.
-fn list_sql_shaped(f: &Filter, columns: &str, dense: bool) -> (String, Option<String>) {
+pub(super) fn list_sql_shaped(f: &Filter, columns: &str, dense: bool) -> (String, Option<String>) {
     let order = match f.kind {
         Some(Kind::Todo) => {
             "(i.status IN ('COMPLETED', 'CANCELLED')), i.due_ts IS NULL, i.due_ts,
@@ -198,7 +198,7 @@ pub(super) fn fts_query(q: &str) -> Option<String> {
 pub const DENSE: usize = 2000;
 
 /// The values of `list_sql`'s parameters ?1 to ?5.
-fn list_params(f: &Filter, fts: Option<String>) -> [Value; 5] {
+pub(super) fn list_params(f: &Filter, fts: Option<String>) -> [Value; 5] {
     [
         Value::from(f.kind.map(|k| k.as_str().to_string())),
         Value::from(f.trash),

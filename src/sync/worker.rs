@@ -143,6 +143,7 @@ fn worker(
     let mut store = match Store::open(&data_dir) {
         Ok(s) => s,
         Err(e) => {
+            tracing::error!("sync worker: cannot open the database: {e}");
             let _ = events.send(SyncEvent::Failed(e.to_string()));
             return;
         }
@@ -172,6 +173,7 @@ fn worker(
             ..settings.clone()
         };
         for a in &accounts {
+            tracing::info!(account = %a.name, restore, accept, "sync started");
             let _ = events.send(SyncEvent::Started {
                 account: a.name.clone(),
             });
@@ -198,8 +200,30 @@ fn worker(
                     ..Default::default()
                 },
             };
+            log_report(&report);
             let _ = events.send(SyncEvent::AccountDone(report));
         }
         let _ = events.send(SyncEvent::Finished);
+    }
+}
+
+/// One line per account and round, plus one per collection problem.
+fn log_report(r: &AccountReport) {
+    let (pulled, pushed, conflicts): (usize, usize, usize) =
+        r.collections.iter().fold((0, 0, 0), |(a, b, c), x| {
+            (a + x.pulled, b + x.pushed, c + x.conflicts)
+        });
+    if let Some(e) = &r.error {
+        tracing::error!(account = %r.account, unreachable = r.unreachable, "sync failed: {e}");
+    } else {
+        tracing::info!(account = %r.account, pulled, pushed, conflicts, "sync finished");
+    }
+    for c in &r.collections {
+        if let Some(g) = &c.guard {
+            tracing::warn!(account = %r.account, collection = %c.collection, held_back = g.held_back, "deletion guard: {}", g.reason);
+        }
+        for e in &c.errors {
+            tracing::warn!(account = %r.account, collection = %c.collection, "{e}");
+        }
     }
 }

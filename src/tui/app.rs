@@ -6,16 +6,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 
 pub use super::form::{Form, FormKind};
 use super::form::{Outcome, Save};
 use super::keymap::{Action, Key, Keymap, Resolved};
+use super::panels::{Card, ConflictDetail, ConflictPanel};
+use super::search::{Located, SearchPanel};
 use crate::format::compose::FieldId;
-use crate::model::Revision;
-use crate::store::StoredItem;
+use crate::model::{Kind, Revision};
+use crate::store::{SearchGroup, StoredItem, TreeRow};
 use crate::sync::engine::AccountReport;
 
 /// The four views.
@@ -102,6 +102,8 @@ pub struct Paged {
     pub query: String,
     /// `total` is a lower bound: a search matched more than was counted.
     pub more: bool,
+    /// Tree depth of each loaded row (to-dos: 0 top level, 1 a subtask …); empty: flat.
+    pub depths: Vec<usize>,
 }
 
 impl Paged {
@@ -171,6 +173,8 @@ pub struct Calendar {
     pub entry: usize,
     /// The selected event, loaded for the detail pane.
     pub detail: Option<StoredItem>,
+    /// Select this event (UID) on the cursor day once the days are loaded (a search hit).
+    pub want: Option<String>,
 }
 
 impl Calendar {
@@ -234,9 +238,16 @@ pub enum Overlay {
     },
     /// A create or edit form (`tui/form.rs`).
     Form(Form),
+    /// Conflicts and other flagged items, the selected one's two sides compared.
+    Conflicts(ConflictPanel),
+    /// Global search over every kind.
+    Search(SearchPanel),
+    /// The selected contact's card, every field (narrow screens have no detail pane).
+    Card,
 }
 
-/// What the runtime does for `update`.
+/// What the runtime does for `update`. `Reopen` undoes a conflict resolution (flag again, and
+/// bring `rev` back when given); `Locate` finds where a search hit sits in its view.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadContacts,
@@ -281,6 +292,28 @@ pub enum Effect {
     /// Write what a form saves.
     SaveForm(Box<Save>),
     SaveLastView,
+    LoadConflicts,
+    LoadConflict {
+        id: i64,
+    },
+    Resolve {
+        id: i64,
+        theirs: bool,
+    },
+    Reopen {
+        id: i64,
+        rev: Option<i64>,
+    },
+    GlobalSearch {
+        query: String,
+    },
+    Locate {
+        id: i64,
+        kind: Kind,
+    },
+    LoadCard {
+        id: i64,
+    },
 }
 
 /// Results the runtime feeds back.
@@ -330,6 +363,22 @@ pub enum Loaded {
         row: usize,
         message: String,
     },
+    /// The to-do list as a tree: rows with their depth.
+    TodoTree {
+        rows: Vec<TreeRow>,
+        total: usize,
+        more: bool,
+    },
+    Conflicts {
+        items: Vec<StoredItem>,
+    },
+    ConflictDetail(ConflictDetail),
+    SearchResults {
+        query: String,
+        groups: Vec<SearchGroup>,
+    },
+    Located(Located),
+    Card(Card),
 }
 
 /// Everything that can happen.
@@ -376,6 +425,8 @@ pub struct App {
     pub message: Option<String>,
     undo: Vec<Effect>,
     pub now: i64,
+    /// The selected contact's labelled fields (loaded for the detail pane).
+    pub card: Option<Card>,
     /// Rows a list shows (set from the terminal size).
     pub list_height: usize,
     pub size: (u16, u16),
@@ -401,6 +452,7 @@ impl App {
                 days: BTreeMap::new(),
                 entry: 0,
                 detail: None,
+                want: None,
             },
             searching: false,
             overlay: None,
@@ -412,6 +464,7 @@ impl App {
             flagged: 0,
             message: None,
             undo: Vec::new(),
+            card: None,
             now,
             list_height: 20,
             size: (80, 24),
@@ -447,6 +500,12 @@ impl App {
 
     /// The one place state changes.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = self.update_state(msg);
+        fx.extend(self.wanted_loads());
+        fx
+    }
+
+    fn update_state(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(k) if k.kind != KeyEventKind::Release => self.key(k),
             Msg::Key(_) => Vec::new(),
@@ -577,6 +636,12 @@ impl App {
             }
             Loaded::Calendar { days } => {
                 self.calendar.days = days;
+                if let Some(uid) = self.calendar.want.take() {
+                    let day = self.calendar.days.get(&self.calendar.cursor);
+                    if let Some(i) = day.and_then(|d| d.entries.iter().position(|e| e.uid == uid)) {
+                        self.calendar.entry = i;
+                    }
+                }
                 let n = self
                     .calendar
                     .days
@@ -593,7 +658,7 @@ impl App {
             Loaded::Items { trash, items } => {
                 self.overlay = Some(Overlay::Items {
                     title: if trash {
-                        "Trash — Enter restores".into()
+                        "Trash — Enter restores · R history".into()
                     } else {
                         "Flagged (conflicts, unreadable) — R shows history".into()
                     },
@@ -619,12 +684,18 @@ impl App {
                 if let Some(u) = undo {
                     self.undo.push(u);
                 }
-                return vec![
+                let mut fx = vec![
                     Effect::LoadContacts,
                     Effect::LoadTodos,
                     Effect::LoadCalendar,
                     Effect::LoadStatus,
                 ];
+                // The card and an open conflicts panel show what just changed.
+                self.card = None;
+                if matches!(self.overlay, Some(Overlay::Conflicts(_))) {
+                    fx.push(Effect::LoadConflicts);
+                }
+                return fx;
             }
             Loaded::Failed(e) => self.message = Some(e),
             Loaded::FormError(e) => {
@@ -646,6 +717,40 @@ impl App {
                 match Form::edit(&item, occurrence, self.zone.clone()) {
                     Ok(f) => self.overlay = Some(Overlay::Form(f)),
                     Err(e) => self.message = Some(e),
+                }
+            }
+            Loaded::TodoTree { rows, total, more } => {
+                self.todos.depths = rows.iter().map(|r| r.depth).collect();
+                self.todos.rows = rows.into_iter().map(|r| r.item).collect();
+                self.todos.total = total;
+                self.todos.more = more;
+                if self.todos.selected >= total {
+                    self.todos.selected = total.saturating_sub(1);
+                }
+            }
+            Loaded::Conflicts { items } => {
+                let keep = match &self.overlay {
+                    Some(Overlay::Conflicts(p)) => p.selected,
+                    _ => 0,
+                };
+                self.overlay = Some(Overlay::Conflicts(ConflictPanel {
+                    selected: keep.min(items.len().saturating_sub(1)),
+                    items,
+                    detail: None,
+                }));
+            }
+            Loaded::ConflictDetail(d) => {
+                if let Some(Overlay::Conflicts(p)) = &mut self.overlay {
+                    if p.detail.as_ref().is_some_and(|x| x.id == d.id) {
+                        p.detail = Some(d);
+                    }
+                }
+            }
+            Loaded::SearchResults { query, groups } => self.search_results(query, groups),
+            Loaded::Located(l) => return self.show_located(l),
+            Loaded::Card(c) => {
+                if self.card.as_ref().is_some_and(|x| x.id == c.id) {
+                    self.card = Some(c);
                 }
             }
         }
@@ -680,6 +785,9 @@ impl App {
         }
         if let Some(Overlay::Form(_)) = self.overlay {
             return self.form_key(k);
+        }
+        if let Some(Overlay::Search(_)) = self.overlay {
+            return self.global_search_key(k);
         }
         let key = Key::from_event(&k);
         let action = match self.keymap.resolve(self.pending_key.take(), key) {
@@ -830,8 +938,13 @@ impl App {
                 }
             },
             Action::Trash => vec![Effect::LoadTrash],
-            Action::Conflicts => vec![Effect::LoadFlagged],
+            Action::Conflicts => vec![Effect::LoadConflicts],
+            Action::GlobalSearch => self.open_global_search(),
             Action::Open if self.view == View::Calendar => self.detail_effect(),
+            Action::Open if self.view == View::Contacts && self.contacts.current().is_some() => {
+                self.overlay = Some(Overlay::Card);
+                Vec::new()
+            }
             Action::Back => {
                 if let Some(p) = self.paged() {
                     if !p.query.is_empty() {
@@ -855,6 +968,10 @@ impl App {
             View::Calendar => self.calendar.detail.as_ref().map(|i| i.id),
             View::Photos => None,
         }
+    }
+
+    pub(crate) fn switch_view(&mut self, v: View) -> Vec<Effect> {
+        self.switch(v)
     }
 
     fn switch(&mut self, v: View) -> Vec<Effect> {
@@ -961,6 +1078,7 @@ impl App {
     }
 
     fn overlay_action(&mut self, a: Action) -> Vec<Effect> {
+        let page = (self.list_height / 2).max(1);
         let Some(overlay) = &mut self.overlay else {
             return Vec::new();
         };
@@ -970,7 +1088,11 @@ impl App {
             self.overlay = None;
             return Vec::new();
         }
+        if matches!(overlay, Overlay::Conflicts(_)) {
+            return self.conflicts_action(a);
+        }
         match overlay {
+            Overlay::Search(_) | Overlay::Card | Overlay::Conflicts(_) => Vec::new(),
             Overlay::Help { scroll } => {
                 match a {
                     Action::Down => *scroll = scroll.saturating_add(1),
@@ -988,14 +1110,7 @@ impl App {
                 selected,
                 ..
             } => match a {
-                Action::Down => {
-                    *selected = (*selected + 1).min(items.len().saturating_sub(1));
-                    Vec::new()
-                }
-                Action::Up => {
-                    *selected = selected.saturating_sub(1);
-                    Vec::new()
-                }
+                _ if super::panels::list_motion(a, selected, items.len(), page) => Vec::new(),
                 Action::Open if *trash => match items.get(*selected) {
                     Some(i) => {
                         let id = i.id;
@@ -1015,14 +1130,7 @@ impl App {
                 revisions,
                 selected,
             } => match a {
-                Action::Down => {
-                    *selected = (*selected + 1).min(revisions.len().saturating_sub(1));
-                    Vec::new()
-                }
-                Action::Up => {
-                    *selected = selected.saturating_sub(1);
-                    Vec::new()
-                }
+                _ if super::panels::list_motion(a, selected, revisions.len(), page) => Vec::new(),
                 Action::Open => match revisions.get(*selected) {
                     Some(r) if r.rev != item.rev => {
                         let (id, rev) = (item.id, r.rev);
@@ -1073,39 +1181,15 @@ impl App {
             // The list under a form stays where it is.
             return Vec::new();
         }
-        match m.kind {
-            MouseEventKind::ScrollDown => self.action(Action::Down),
-            MouseEventKind::ScrollUp => self.action(Action::Up),
-            MouseEventKind::Down(_) => {
-                // Row 0: the tabs, row 1 the list's title, row 2 its header: rows from 3.
-                if m.row == 0 {
-                    let mut x = 0u16;
-                    for v in View::ALL {
-                        let w = v.title().len() as u16 + 6;
-                        if m.column < x + w {
-                            return self.switch(v);
-                        }
-                        x += w;
-                    }
-                    return Vec::new();
-                }
-                let h = self.list_height;
-                let reload = self.reload_current();
-                if let Some(p) = self.paged() {
-                    if m.row >= 3 {
-                        let target = p.offset + (m.row as usize - 3);
-                        if target < p.total {
-                            p.selected = target;
-                            if p.select(target, h) {
-                                return vec![reload];
-                            }
-                        }
-                    }
-                }
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
+        self.mouse_event(m)
+    }
+
+    pub(crate) fn overlay_key_action(&mut self, a: Action) -> Vec<Effect> {
+        self.overlay_action(a)
+    }
+
+    pub(crate) fn calendar_detail(&mut self) -> Vec<Effect> {
+        self.detail_effect()
     }
 }
 

@@ -7,8 +7,14 @@
 //! CPU, and it never waits on the network: sync runs on the worker (I8).
 
 pub mod app;
+mod calendar_view;
+mod effects;
 pub mod form;
 pub mod keymap;
+mod mouse;
+mod panel_views;
+pub mod panels;
+pub mod search;
 pub mod theme;
 pub mod views;
 
@@ -52,6 +58,9 @@ const COUNT_CAP: usize = 100;
 /// Opens the UI; returns when the user quits.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
     let mut store = Store::open(&launch.data_dir)?;
+    // From here on nothing may write to the terminal but the UI: events go to the log file.
+    crate::logging::init(&launch.data_dir);
+    tracing::info!(data_dir = %launch.data_dir.display(), "ui started");
     store.interactive_mode()?;
     let keymap = Keymap::new(&launch.config.keys)
         .map_err(|e| anyhow::anyhow!("{}: {e}", launch.config.path.display()))?;
@@ -147,6 +156,10 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     })();
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
+    match &result {
+        Ok(()) => tracing::info!("ui stopped"),
+        Err(e) => tracing::error!("ui stopped: {e:#}"),
+    }
     if let Some(h) = sync {
         // Quitting never waits for the network: the worker thread is left to the OS if it is
         // inside a request (its own connection and transaction keep the database consistent).
@@ -244,18 +257,26 @@ pub fn run_effect(
     sync: Option<&SyncHandle>,
     e: Effect,
 ) -> anyhow::Result<()> {
+    let what = format!("{e:?}");
     let loaded = match load(store, app, sync, e) {
         Ok(Some(l)) => l,
         Ok(None) => return Ok(()),
-        Err(err) => Loaded::Failed(err.to_string()),
+        Err(err) => {
+            tracing::warn!(effect = %effect_name(&what), "failed: {err:#}");
+            Loaded::Failed(err.to_string())
+        }
     };
     let follow = app.update(Msg::Loaded(loaded));
     for f in follow {
         // Follow-ups are loads; one level is enough (loads return no effects but details).
+        let what = format!("{f:?}");
         let loaded = match load(store, app, sync, f) {
             Ok(Some(l)) => l,
             Ok(None) => continue,
-            Err(err) => Loaded::Failed(err.to_string()),
+            Err(err) => {
+                tracing::warn!(effect = %effect_name(&what), "failed: {err:#}");
+                Loaded::Failed(err.to_string())
+            }
         };
         for g in app.update(Msg::Loaded(loaded)) {
             if let Ok(Some(l)) = load(store, app, sync, g) {
@@ -266,6 +287,15 @@ pub fn run_effect(
     Ok(())
 }
 
+/// An effect's name for the log (its variant, without the values it carries: a search query
+/// or form text is the user's data).
+fn effect_name(debug: &str) -> &str {
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or(debug)
+}
+
 fn load(
     store: &mut Store,
     app: &App,
@@ -273,6 +303,9 @@ fn load(
     e: Effect,
 ) -> anyhow::Result<Option<Loaded>> {
     let h = app.list_height;
+    if let Some(r) = effects::load(store, app, &e) {
+        return r.map(Some);
+    }
     Ok(Some(match e {
         Effect::LoadContacts => {
             let f = Filter {
@@ -288,10 +321,11 @@ fn load(
             }
         }
         Effect::LoadTodos => {
+            // Subtasks right under their parent, paged from SQL like every list.
             let f = todo_filter(app);
             let (total, more) = count(store, &f)?;
-            Loaded::Todos {
-                rows: store.page_shaped(&f, app.todos.offset, h, more)?,
+            Loaded::TodoTree {
+                rows: store.todo_tree_page(&f, app.todos.offset, h)?,
                 total,
                 more,
             }
@@ -411,6 +445,8 @@ fn load(
             return Ok(None);
         }
         Effect::Edit { .. } => return Ok(None),
+        // The panels' effects, handled by `effects::load` above.
+        _ => return Ok(None),
     }))
 }
 

@@ -1,14 +1,14 @@
 //! Views are widgets over `App` state: nothing here reads the store or changes state.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, CalMode, Overlay, Paged, SyncState, View};
+use super::app::{App, Overlay, Paged, SyncState, View};
 use super::keymap::Action;
 use super::theme::Theme;
 use crate::store::StoredItem;
@@ -26,7 +26,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
     draw_tabs(f, tabs, app, theme);
     match app.view {
         View::Contacts => draw_contacts(f, body, app, theme),
-        View::Calendar => draw_calendar(f, body, app, theme),
+        View::Calendar => super::calendar_view::draw_calendar(f, body, app, theme),
         View::Todos => draw_todos(f, body, app, theme),
         View::Photos => draw_photos(f, body, theme),
     }
@@ -77,7 +77,7 @@ pub fn fit(s: &str, w: usize) -> String {
     out
 }
 
-fn text(v: &serde_json::Value, key: &str) -> String {
+pub(super) fn text(v: &serde_json::Value, key: &str) -> String {
     match &v[key] {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
@@ -100,7 +100,7 @@ fn list_title(p: &Paged, what: &str, extra: &str) -> String {
     format!(" {what}{extra}{filter} — {}{plus} ", p.total)
 }
 
-fn split_detail(area: Rect) -> (Rect, Option<Rect>) {
+pub(super) fn split_detail(area: Rect) -> (Rect, Option<Rect>) {
     if area.width >= 90 {
         let [l, r] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(area);
@@ -110,7 +110,7 @@ fn split_detail(area: Rect) -> (Rect, Option<Rect>) {
     }
 }
 
-fn flag_mark(i: &StoredItem) -> &'static str {
+pub(super) fn flag_mark(i: &StoredItem) -> &'static str {
     if i.flags.has(crate::model::Flags::CONFLICT) {
         "⚠ "
     } else if i.flags.0 != 0 {
@@ -166,7 +166,7 @@ fn draw_contacts(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some(d) = detail {
         let body = match p.current() {
-            Some(c) => contact_detail(c, theme),
+            Some(c) => super::panel_views::card_text(c, app.card.as_ref(), theme),
             None => Text::raw(""),
         };
         f.render_widget(
@@ -178,63 +178,13 @@ fn draw_contacts(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
-fn field<'a>(out: &mut Vec<Line<'a>>, label: &'a str, value: String, theme: &Theme) {
+pub(super) fn field<'a>(out: &mut Vec<Line<'a>>, label: &'a str, value: String, theme: &Theme) {
     if !value.is_empty() {
         out.push(Line::from(vec![
             Span::styled(format!("{label:<10} "), theme.label()),
             Span::raw(value),
         ]));
     }
-}
-
-fn contact_detail<'a>(c: &StoredItem, theme: &Theme) -> Text<'a> {
-    let d = &c.data;
-    let mut out = vec![Line::styled(
-        text(d, "full_name"),
-        theme.title().add_modifier(Modifier::BOLD),
-    )];
-    field(&mut out, "org", text(d, "org"), theme);
-    field(&mut out, "title", text(d, "title"), theme);
-    field(&mut out, "nickname", text(d, "nickname"), theme);
-    for e in d["emails"].as_array().into_iter().flatten() {
-        field(
-            &mut out,
-            "email",
-            e.as_str().unwrap_or("").to_string(),
-            theme,
-        );
-    }
-    for p in d["phones"].as_array().into_iter().flatten() {
-        field(
-            &mut out,
-            "phone",
-            p.as_str().unwrap_or("").to_string(),
-            theme,
-        );
-    }
-    for a in d["addresses"].as_array().into_iter().flatten() {
-        field(
-            &mut out,
-            "address",
-            a.as_str().unwrap_or("").to_string(),
-            theme,
-        );
-    }
-    field(&mut out, "birthday", text(d, "birthday"), theme);
-    field(&mut out, "categories", text(d, "categories"), theme);
-    let photos = d["photos"].as_u64().unwrap_or(0);
-    if photos > 0 {
-        field(&mut out, "photos", format!("{photos} in the card"), theme);
-    }
-    field(&mut out, "note", text(d, "note"), theme);
-    field(&mut out, "collection", c.collection.clone(), theme);
-    if c.flags.0 != 0 {
-        out.push(Line::styled(
-            format!("flagged: {} (R: history)", c.flags.names().join(", ")),
-            theme.warn(),
-        ));
-    }
-    Text::from(out)
 }
 
 fn draw_todos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
@@ -262,10 +212,10 @@ fn draw_todos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             if p.offset + i == p.selected {
                 style = style.patch(theme.selected());
             }
-            let indent = if d["parent"].is_string() {
-                "  ↳ "
-            } else {
-                ""
+            // Subtasks sit under their parent, two columns deeper per level.
+            let indent = match p.depths.get(i).copied().unwrap_or(0) {
+                0 => String::new(),
+                n => format!("{}↳ ", "  ".repeat(n)),
             };
             Row::new(vec![
                 if done {
@@ -347,248 +297,6 @@ fn draw_photos(f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         Line::styled(" photos feature; this view will list them here.", theme.dim()),
     ];
     f.render_widget(Paragraph::new(text), area);
-}
-
-const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-fn draw_calendar(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
-    let cal = &app.calendar;
-    // Grids need the width: the detail pane joins them only on wide screens.
-    let (main, detail) = if cal.mode == CalMode::Agenda || area.width >= 150 {
-        split_detail(area)
-    } else {
-        (area, None)
-    };
-    let title = match cal.mode {
-        CalMode::Month => format!(" {} ", cal.cursor.format("%B %Y")),
-        CalMode::Week => format!(
-            " Week {} of {} ",
-            cal.cursor.iso_week().week(),
-            cal.cursor.year()
-        ),
-        CalMode::Agenda => format!(" Agenda from {} ", cal.cursor.format("%a %e %b %Y")),
-    };
-    let block = Block::new().title(Span::styled(
-        format!("{title}(m month · w week · a agenda · t today)"),
-        theme.title(),
-    ));
-    let inner = block.inner(main);
-    f.render_widget(block, main);
-    match cal.mode {
-        CalMode::Month => draw_month(f, inner, app, theme),
-        CalMode::Week => draw_week(f, inner, app, theme),
-        CalMode::Agenda => draw_agenda(f, inner, app, theme),
-    }
-    if let Some(d) = detail {
-        let body = match (&cal.detail, cal.selected_entry()) {
-            (_, Some(e)) if e.birthday => Text::from(vec![
-                Line::styled(e.summary.clone(), theme.title()),
-                Line::raw("birthday (from the contact's BDAY)"),
-            ]),
-            (Some(ev), _) => {
-                let v = &ev.data;
-                let mut out = vec![Line::styled(text(v, "summary"), theme.title())];
-                if let Some(e) = cal.selected_entry() {
-                    let when = match (&e.time, &e.end) {
-                        (Some(t), Some(end)) => format!("{} {t}–{end}", cal.cursor),
-                        (Some(t), None) => format!("{} {t}", cal.cursor),
-                        _ => format!("{} (all day)", cal.cursor),
-                    };
-                    field(&mut out, "when", when, theme);
-                }
-                field(&mut out, "location", text(v, "location"), theme);
-                field(&mut out, "repeats", text(v, "rrule"), theme);
-                field(&mut out, "time zone", text(v, "tzid"), theme);
-                field(&mut out, "calendar", ev.collection.clone(), theme);
-                field(&mut out, "notes", text(v, "description"), theme);
-                Text::from(out)
-            }
-            _ => Text::styled(
-                format!("{}: nothing selected", cal.cursor.format("%a %e %b")),
-                theme.dim(),
-            ),
-        };
-        f.render_widget(
-            Paragraph::new(body)
-                .wrap(Wrap { trim: false })
-                .block(Block::new().borders(Borders::LEFT).title(" Event ")),
-            d,
-        );
-    }
-}
-
-fn entry_line(e: &super::app::Entry, width: usize) -> String {
-    let t = e
-        .time
-        .as_deref()
-        .unwrap_or(if e.birthday { "🎂" } else { "all" });
-    fit(&format!("{t} {}", e.summary), width)
-}
-
-fn draw_month(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
-    let cal = &app.calendar;
-    let (start, _) = cal.period();
-    if area.height < 3 || area.width < 14 {
-        return;
-    }
-    let col_w = area.width / 7;
-    let row_h = ((area.height - 1) / 6).max(1);
-    for (i, name) in WEEKDAYS.iter().enumerate() {
-        let r = Rect::new(area.x + i as u16 * col_w, area.y, col_w, 1);
-        f.render_widget(
-            Paragraph::new(fit(name, col_w as usize)).style(theme.label()),
-            r,
-        );
-    }
-    for week in 0..6u16 {
-        for wd in 0..7u16 {
-            let day = start + Duration::days((week * 7 + wd) as i64);
-            let r = Rect::new(
-                area.x + wd * col_w,
-                area.y + 1 + week * row_h,
-                col_w.saturating_sub(1),
-                row_h,
-            );
-            if r.bottom() > area.bottom() {
-                continue;
-            }
-            let mut lines = Vec::new();
-            let mut head = Style::new();
-            if day.month() != cal.cursor.month() {
-                head = theme.dim();
-            }
-            if day == cal.today {
-                head = theme.today();
-            }
-            if day == cal.cursor {
-                head = head.patch(theme.selected());
-            }
-            let count = cal.days.get(&day).map_or(0, |d| d.count);
-            let capped = cal.days.get(&day).is_some_and(|d| d.capped);
-            let label = if capped {
-                format!("{:>2} ·99+", day.day())
-            } else if count > 0 {
-                format!("{:>2} ·{count}", day.day())
-            } else {
-                format!("{:>2}", day.day())
-            };
-            lines.push(Line::styled(fit(&label, r.width as usize), head));
-            if let Some(d) = cal.days.get(&day) {
-                let room = (r.height as usize).saturating_sub(1);
-                for (i, e) in d.entries.iter().take(room).enumerate() {
-                    let mut st = theme.calendar(e.color.as_deref());
-                    if day == cal.cursor && i == cal.entry {
-                        st = st.patch(theme.selected());
-                    }
-                    lines.push(Line::styled(entry_line(e, r.width as usize), st));
-                }
-            }
-            f.render_widget(Paragraph::new(lines), r);
-        }
-    }
-}
-
-fn draw_week(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
-    let cal = &app.calendar;
-    let (start, _) = cal.period();
-    if area.width < 14 || area.height < 2 {
-        return;
-    }
-    let col_w = area.width / 7;
-    for wd in 0..7u16 {
-        let day = start + Duration::days(wd as i64);
-        let r = Rect::new(
-            area.x + wd * col_w,
-            area.y,
-            col_w.saturating_sub(1),
-            area.height,
-        );
-        let mut head = theme.label();
-        if day == cal.today {
-            head = theme.today();
-        }
-        if day == cal.cursor {
-            head = head.patch(theme.selected());
-        }
-        let mut lines = vec![Line::styled(
-            fit(
-                &format!("{} {}", WEEKDAYS[wd as usize], day.format("%e %b")),
-                r.width as usize,
-            ),
-            head,
-        )];
-        if let Some(d) = cal.days.get(&day) {
-            for (i, e) in d.entries.iter().enumerate() {
-                let mut st = theme.calendar(e.color.as_deref());
-                if day == cal.cursor && i == cal.entry {
-                    st = st.patch(theme.selected());
-                }
-                lines.push(Line::styled(entry_line(e, r.width as usize), st));
-            }
-            if d.count > d.entries.len() {
-                lines.push(Line::styled(
-                    format!("+{} more", d.count - d.entries.len()),
-                    theme.dim(),
-                ));
-            }
-        }
-        f.render_widget(Paragraph::new(lines), r);
-    }
-}
-
-fn draw_agenda(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
-    let cal = &app.calendar;
-    let (start, end) = cal.period();
-    let mut lines = Vec::new();
-    let w = area.width as usize;
-    let mut day = start;
-    while day < end && lines.len() < area.height as usize {
-        let mut head = theme.label();
-        if day == cal.today {
-            head = theme.today();
-        }
-        if day == cal.cursor {
-            head = head.patch(theme.selected());
-        }
-        let d = cal.days.get(&day);
-        lines.push(Line::styled(
-            fit(&format!("{}", day.format("%A %e %B %Y")), w),
-            head,
-        ));
-        match d {
-            Some(d) => {
-                for (i, e) in d.entries.iter().enumerate() {
-                    let mut st = theme.calendar(e.color.as_deref());
-                    if day == cal.cursor && i == cal.entry {
-                        st = st.patch(theme.selected());
-                    }
-                    let when = match (&e.time, &e.end) {
-                        (Some(t), Some(end)) => format!("{t}–{end}"),
-                        (Some(t), None) => t.clone(),
-                        _ if e.birthday => "birthday".into(),
-                        _ => "all day".into(),
-                    };
-                    let loc = if e.location.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  @ {}", e.location)
-                    };
-                    lines.push(Line::styled(
-                        fit(&format!("  {when:<11} {}{loc}", e.summary), w),
-                        st,
-                    ));
-                }
-                if d.count > d.entries.len() {
-                    let more = d.count - d.entries.len();
-                    let plus = if d.capped { "+" } else { "" };
-                    lines.push(Line::styled(format!("  +{more}{plus} more"), theme.dim()));
-                }
-            }
-            None => lines.push(Line::styled("  —", theme.dim())),
-        }
-        day += Duration::days(1);
-    }
-    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_message(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
@@ -681,7 +389,7 @@ fn draw_status(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     );
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect::new(
@@ -751,10 +459,7 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
             let room = r.height.saturating_sub(2) as usize;
             let first = selected.saturating_sub(room.saturating_sub(1));
             for (i, it) in items.iter().enumerate().skip(first).take(room) {
-                let name = match it.kind {
-                    crate::model::Kind::Contact => text(&it.data, "full_name"),
-                    _ => text(&it.data, "summary"),
-                };
+                let name = item_name(it);
                 let st = if i == *selected {
                     theme.selected()
                 } else {
@@ -883,7 +588,18 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
                 r,
             );
         }
+        Overlay::Conflicts(p) => super::panel_views::draw_conflicts(f, area, app, p, theme),
+        Overlay::Search(p) => super::panel_views::draw_search(f, area, p, theme),
+        Overlay::Card => super::panel_views::draw_card(f, area, app, theme),
         Overlay::Form(form) => super::form::draw(f, area, form, theme),
+    }
+}
+
+/// An item's name as lists show it: a contact's full name, else the summary.
+pub(super) fn item_name(it: &StoredItem) -> String {
+    match it.kind {
+        crate::model::Kind::Contact => text(&it.data, "full_name"),
+        _ => text(&it.data, "summary"),
     }
 }
 
