@@ -525,3 +525,31 @@ fn a_conflict_is_listed_keeps_both_versions_and_an_edit_settles_it() {
     assert!(a.list("contacts", &["--conflicts"]).is_empty());
     assert_eq!(a.run(&["--sync"]).0, 0);
 }
+
+/// A crash after an upload but before it was recorded, then an edit here: the server holds our
+/// earlier version, so the edit goes up as an edit, not a conflict.
+#[test]
+fn an_upload_whose_record_was_lost_then_edited_is_pushed_not_flagged() {
+    let server = DavServer::radicale();
+    let book = server.create_addressbook("Contacts");
+    let home = Home::new();
+    for_server(&home, &server);
+    import(&home, "c.vcf", &cards(3, "lost"));
+    let (code, _, err) = home.run(&["--sync"]);
+    assert_eq!(code, 0, "{err}");
+    // What a SIGKILL between the PUT and its record leaves behind.
+    home.sqlite("DELETE FROM sync_state; UPDATE collections SET sync_token = NULL, ctag = NULL");
+    edit_with(&home, "lost1", "s/^FN:.*/FN:Renamed after the crash/");
+    let (code, out, err) = home.run(&["--sync"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(home.list("contacts", &["--conflicts"]).is_empty());
+    let client = server.client();
+    let members = client.list(&book).expect("list");
+    assert_eq!(members.len(), 3, "no duplicate");
+    let renamed = members
+        .iter()
+        .filter_map(|m| client.get(&m.href).ok())
+        .filter(|g| String::from_utf8_lossy(&g.body).contains("FN:Renamed after the crash"))
+        .count();
+    assert_eq!(renamed, 1, "the edit reached the server");
+}

@@ -220,6 +220,15 @@ impl Store {
         )?)
     }
 
+    /// The item's earlier versions' bytes, newest first (not the current one).
+    pub fn earlier_texts(&self, item_id: i64) -> Result<Vec<Vec<u8>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT raw FROM revisions WHERE item_id = ?1 ORDER BY rev DESC")?;
+        let rows = stmt.query_map([item_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// The text the server and we last agreed on for this item.
     pub fn sync_base(&self, item_id: i64) -> Result<Option<Vec<u8>>> {
         Ok(self

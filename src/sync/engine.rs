@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::dav::{
     Client, CollectionKind, DavError, Delta, Fetched, Precondition, RemoteCollection,
 };
-use super::plan::{plan, resolve, Action, Local, RemoteView, Resolution};
+use super::plan::{plan, resolve, same_meaning, Action, Local, RemoteView, Resolution};
 use crate::format::split::resource;
 use crate::model::Kind;
 use crate::store::{BoundCollection, Store, StoreError, SyncItem, SyncWrite};
@@ -722,7 +722,15 @@ fn sync_collection(
                 .and_then(|id| by_id.get(&id).copied())
                 .or_else(|| by_uid.get(raw_item.uid.as_str()).copied());
             let (raw, base) = match local_item {
-                Some(i) => (store.item_raw(i.id)?, store.sync_base(i.id)?),
+                Some(i) => {
+                    let raw = store.item_raw(i.id)?;
+                    let base = match store.sync_base(i.id)? {
+                        Some(b) => Some(b),
+                        None if raw != f.body => lost_base(store, i.id, &f.body)?,
+                        None => None,
+                    };
+                    (raw, base)
+                }
                 None => (Vec::new(), None),
             };
             let res = resolve(
@@ -968,6 +976,16 @@ fn sync_collection(
     store.apply_sync(bound.id, confirms, token_update)?;
     tick(done);
     Ok(())
+}
+
+/// For an item never confirmed on the server that the server holds anyway: when the server's
+/// text is one of the item's earlier versions (our upload whose record a crash lost, then an
+/// edit here), that version is the base, so the edit is pushed rather than flagged.
+fn lost_base(store: &Store, item_id: i64, remote: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
+    Ok(store
+        .earlier_texts(item_id)?
+        .into_iter()
+        .find(|old| old.as_slice() == remote || same_meaning(old, remote)))
 }
 
 /// The record that the server holds the item's current rev as `base` under `href`.

@@ -259,7 +259,7 @@ pub fn resolve(local: Option<Local<'_>>, remote: &[u8]) -> Resolution {
 }
 
 /// True when both texts parse cleanly to the same fields.
-fn same_meaning(a: &[u8], b: &[u8]) -> bool {
+pub fn same_meaning(a: &[u8], b: &[u8]) -> bool {
     let (pa, pb) = (crate::format::parse(a), crate::format::parse(b));
     pa.problems.is_empty() && pb.problems.is_empty() && pa.kind == pb.kind && pa.fields == pb.fields
 }
