@@ -354,4 +354,20 @@ fn a_day_read_by_parts_matches_the_window() {
         .for_each_occurrence_starting(from, to, 2, 100, |_| {})
         .expect("starting");
     assert_eq!(n, Some(5));
+
+    // The trash's occurrences are neither shown nor counted.
+    let trashed = store.find("day-8", None).expect("find");
+    store.delete(&trashed).expect("delete");
+    let mut shown = Vec::new();
+    let n = store
+        .for_each_occurrence_starting(from, to, 2, 100, |o| shown.push(o.uid.to_string()))
+        .expect("starting");
+    assert_eq!(
+        (shown, n),
+        (vec!["day-9".to_string(), "day-10".into()], Some(4))
+    );
+    let n = store
+        .for_each_occurrence_starting(from, to, 2, 4, |_| {})
+        .expect("starting");
+    assert_eq!(n, Some(4));
 }

@@ -173,6 +173,9 @@ const MIGRATIONS: &[&str] = &[
     -- `occurrences::LONG` and must stay written the same in the queries that use it.
     CREATE INDEX occurrences_long ON occurrences(start, end, all_day, deleted)
         WHERE end - start > 3600;
+    -- The trash's occurrences (a handful): a day's live rows are counted as all its rows,
+    -- which needs only the key, less these, instead of reading `deleted` from every row.
+    CREATE INDEX occurrences_trashed ON occurrences(start) WHERE deleted = 1;
     "#,
 ];
 

@@ -421,13 +421,25 @@ impl Store {
         if shown < show || cap <= show {
             return Ok(Some(shown.min(cap)));
         }
-        // The rest only counted: no column leaves SQLite.
-        let mut count = self.conn.prepare_cached(
-            "SELECT count(*) FROM (SELECT 1 FROM occurrences
-                 WHERE start >= ?1 AND start < ?2 AND deleted = 0 LIMIT ?3)",
-        )?;
-        let n: i64 = count.query_row(rusqlite::params![from, to, cap as i64], |r| r.get(0))?;
-        Ok(Some(n as usize))
+        // The rest only counted, from the key alone: all the rows less the trash's (a small
+        // index), since reading `deleted`, past the texts, from every row costs 4x as much.
+        let trashed: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM occurrences INDEXED BY occurrences_trashed
+                 WHERE deleted = 1 AND start >= ?1 AND start < ?2",
+            )?
+            .query_row(rusqlite::params![from, to], |r| r.get(0))?;
+        let all: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM occurrences
+                 WHERE start >= ?1 AND start < ?2 LIMIT ?3)",
+            )?
+            .query_row(rusqlite::params![from, to, cap as i64 + trashed], |r| {
+                r.get(0)
+            })?;
+        Ok(Some(((all - trashed).max(0) as usize).min(cap)))
     }
 
     /// The occurrences of the day [from, to) that began before it and still run (all-day
