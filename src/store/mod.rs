@@ -217,6 +217,10 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     data_dir: PathBuf,
+    /// Windows past the stored horizon are read as stored and the wanted window kept here
+    /// (`Store::defer_extension`), for the caller to extend elsewhere.
+    defer_extension: bool,
+    deferred: Option<(i64, i64)>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -295,6 +299,8 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             data_dir,
+            defer_extension: false,
+            deferred: None,
         };
         store.migrate()?;
         for ext in ["-wal", "-shm"] {

@@ -174,6 +174,19 @@ impl Store {
         Ok((from, to))
     }
 
+    /// With `on`, reads past the stored horizon do not extend it (seconds of expansion with
+    /// tens of thousands of repeating events): they read what is stored (every single event,
+    /// repeating ones up to the horizon) and the window they wanted is kept for
+    /// `take_deferred_extension`. The terminal UI draws first and extends on another thread.
+    pub fn defer_extension(&mut self, on: bool) {
+        self.defer_extension = on;
+    }
+
+    /// The window reads wanted stored since the last call, if any went past the horizon.
+    pub fn take_deferred_extension(&mut self) -> Option<(i64, i64)> {
+        self.deferred.take()
+    }
+
     /// Makes the occurrence table cover [from, to). Returns false when the window is too far out
     /// to store (the caller then expands in memory).
     pub fn ensure_coverage(&mut self, from: i64, to: i64) -> Result<bool> {
@@ -185,6 +198,11 @@ impl Store {
         let nt = ct.max(month_ceil(to));
         if (nt - nf) > MAX_STORED_YEARS * 366 * 86_400 {
             return Ok(false);
+        }
+        if self.defer_extension {
+            let (f, t) = self.deferred.unwrap_or((from, to));
+            self.deferred = Some((f.min(from), t.max(to)));
+            return Ok(true);
         }
         let recurring = self.recurring_items()?;
         // Expansion is pure: spread it over the cores, then write on this thread.

@@ -53,6 +53,8 @@ const COUNT_CAP: usize = 100;
 pub fn run(launch: Launch) -> anyhow::Result<()> {
     let mut store = Store::open(&launch.data_dir)?;
     store.interactive_mode()?;
+    // Past the stored horizon the UI draws what is stored and extends on another thread.
+    store.defer_extension(true);
     let keymap = Keymap::new(&launch.config.keys)
         .map_err(|e| anyhow::anyhow!("{}: {e}", launch.config.path.display()))?;
     let view = store
@@ -121,6 +123,10 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             return Ok(());
         }
         spawn_feeders(tx.clone());
+        let mut extending = false;
+        if extend_horizon(&mut store, &mut app, &tx, &mut extending) {
+            terminal.draw(|f| views::draw(f, &app, &theme))?;
+        }
         // Sync events are read here, between messages: the worker never blocks on us.
         while let Some(msg) = next_message(&rx, sync.as_ref()) {
             let mut queue = vec![msg];
@@ -129,6 +135,12 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                 queue.push(m);
             }
             for m in queue {
+                if matches!(m, Msg::HorizonExtended) {
+                    extending = false;
+                    if app.message.as_deref() == Some(EXTENDING) {
+                        app.message = None;
+                    }
+                }
                 let effects = app.update(m);
                 for e in effects {
                     if let Effect::Edit { id } = e {
@@ -141,6 +153,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             if app.quit {
                 break;
             }
+            extend_horizon(&mut store, &mut app, &tx, &mut extending);
             terminal.draw(|f| views::draw(f, &app, &theme))?;
         }
         Ok(())
@@ -153,6 +166,47 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         drop(h);
     }
     result
+}
+
+/// The message line while the occurrence horizon is extended.
+const EXTENDING: &str = "reading repeating events further ahead…";
+
+/// Extends the occurrence horizon on a thread of its own (its own connection) when a read
+/// went past it: the screen meanwhile shows what is stored, and `Msg::HorizonExtended` reads
+/// it again. One extension at a time; a read past the horizon during it asks again after.
+/// True when the message line changed.
+fn extend_horizon(
+    store: &mut Store,
+    app: &mut App,
+    tx: &Sender<Msg>,
+    extending: &mut bool,
+) -> bool {
+    if *extending {
+        return false;
+    }
+    let Some((from, to)) = store.take_deferred_extension() else {
+        return false;
+    };
+    *extending = true;
+    let dir = store.data_dir().to_path_buf();
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        match Store::open(&dir).and_then(|mut s| s.ensure_coverage(from, to)) {
+            Ok(_) => {
+                let _ = tx.send(Msg::HorizonExtended);
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::Loaded(Loaded::Failed(format!(
+                    "repeating events past the stored range could not be stored: {e}"
+                ))));
+            }
+        }
+    });
+    if app.message.is_none() {
+        app.message = Some(EXTENDING.into());
+        return true;
+    }
+    false
 }
 
 /// Keys, mouse and resizes from one thread; the clock from another.
