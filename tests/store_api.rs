@@ -278,3 +278,96 @@ fn contact_search_lines_match_the_full_list() {
     assert_eq!(trashed.len(), 1, "{trashed:#?}");
     assert!(trashed[0].ends_with("|m4"));
 }
+
+/// A calendar day read the cheap way (what still runs into it, from the index of long
+/// occurrences and the last hour, then what starts in it, a few rows and a capped count) is
+/// the window query's answer.
+#[test]
+fn a_day_read_by_parts_matches_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(dir.path()).expect("open");
+    let ev = |uid: &str, start: &str, end: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20200101T000000Z\r\nSUMMARY:{uid}\r\n\
+             DTSTART{start}\r\nDTEND{end}\r\nEND:VEVENT\r\n"
+        )
+    };
+    let mut cal = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n");
+    // Running into 2030-03-10: long, crossing midnight, all-day over three days.
+    cal += &ev("long", ":20300308T100000Z", ":20300311T100000Z");
+    cal += &ev("midnight", ":20300309T233000Z", ":20300310T003000Z");
+    cal += &ev("allday", ";VALUE=DATE:20300309", ";VALUE=DATE:20300312");
+    // Over before the day: long, short, all-day.
+    cal += &ev("ended-long", ":20300307T100000Z", ":20300309T100000Z");
+    cal += &ev("ended-short", ":20300309T223000Z", ":20300309T233000Z");
+    cal += &ev(
+        "ended-allday",
+        ";VALUE=DATE:20300308",
+        ";VALUE=DATE:20300310",
+    );
+    // Starting that day: five, and one the day after.
+    for h in 8..13 {
+        cal += &ev(
+            &format!("day-{h}"),
+            &format!(":20300310T{h:02}0000Z"),
+            &format!(":20300310T{h:02}3000Z"),
+        );
+    }
+    cal += &ev("next", ":20300311T090000Z", ":20300311T100000Z");
+    cal += "END:VCALENDAR\r\n";
+    import(&mut store, &cal);
+
+    let (from, to) = (ts(2030, 3, 10), ts(2030, 3, 11));
+    let mut window = Vec::new();
+    store
+        .for_each_occurrence_row(&Filter::default(), from, to, |o| {
+            window.push((o.uid.to_string(), o.start))
+        })
+        .expect("window");
+    let mut parts = Vec::new();
+    assert!(store
+        .for_each_occurrence_running(from, to, 100, |o| parts.push((o.uid.to_string(), o.start)))
+        .expect("running"));
+    let mut uids: Vec<&str> = parts.iter().map(|(u, _)| u.as_str()).collect();
+    uids.sort_unstable();
+    assert_eq!(uids, ["allday", "long", "midnight"]);
+    let n = store
+        .for_each_occurrence_starting(from, to, 100, 100, |o| {
+            parts.push((o.uid.to_string(), o.start))
+        })
+        .expect("starting");
+    assert_eq!(n, Some(5));
+    parts.sort();
+    window.sort();
+    assert_eq!(parts, window);
+
+    // A few rows and a count capped where asked.
+    let mut shown = Vec::new();
+    let n = store
+        .for_each_occurrence_starting(from, to, 2, 4, |o| shown.push(o.uid.to_string()))
+        .expect("starting");
+    assert_eq!(
+        (shown, n),
+        (vec!["day-8".to_string(), "day-9".into()], Some(4))
+    );
+    let n = store
+        .for_each_occurrence_starting(from, to, 2, 100, |_| {})
+        .expect("starting");
+    assert_eq!(n, Some(5));
+
+    // The trash's occurrences are neither shown nor counted.
+    let trashed = store.find("day-8", None).expect("find");
+    store.delete(&trashed).expect("delete");
+    let mut shown = Vec::new();
+    let n = store
+        .for_each_occurrence_starting(from, to, 2, 100, |o| shown.push(o.uid.to_string()))
+        .expect("starting");
+    assert_eq!(
+        (shown, n),
+        (vec!["day-9".to_string(), "day-10".into()], Some(4))
+    );
+    let n = store
+        .for_each_occurrence_starting(from, to, 2, 4, |_| {})
+        .expect("starting");
+    assert_eq!(n, Some(4));
+}

@@ -113,6 +113,10 @@ struct RecurringItem {
     location: Option<String>,
 }
 
+/// An occurrence longer than this (seconds) is in the `occurrences_long` index (migration 6,
+/// which spells the number out).
+const LONG: i64 = 3600;
+
 /// Past this many years of extension, a window is expanded in memory instead of stored.
 const MAX_STORED_YEARS: i64 = 6;
 
@@ -170,6 +174,19 @@ impl Store {
         Ok((from, to))
     }
 
+    /// With `on`, reads past the stored horizon do not extend it (seconds of expansion with
+    /// tens of thousands of repeating events): they read what is stored (every single event,
+    /// repeating ones up to the horizon) and the window they wanted is kept for
+    /// `take_deferred_extension`. The terminal UI draws first and extends on another thread.
+    pub fn defer_extension(&mut self, on: bool) {
+        self.defer_extension = on;
+    }
+
+    /// The window reads wanted stored since the last call, if any went past the horizon.
+    pub fn take_deferred_extension(&mut self) -> Option<(i64, i64)> {
+        self.deferred.take()
+    }
+
     /// Makes the occurrence table cover [from, to). Returns false when the window is too far out
     /// to store (the caller then expands in memory).
     pub fn ensure_coverage(&mut self, from: i64, to: i64) -> Result<bool> {
@@ -181,6 +198,11 @@ impl Store {
         let nt = ct.max(month_ceil(to));
         if (nt - nf) > MAX_STORED_YEARS * 366 * 86_400 {
             return Ok(false);
+        }
+        if self.defer_extension {
+            let (f, t) = self.deferred.unwrap_or((from, to));
+            self.deferred = Some((f.min(from), t.max(to)));
+            return Ok(true);
         }
         let recurring = self.recurring_items()?;
         // Expansion is pure: spread it over the cores, then write on this thread.
@@ -386,28 +408,106 @@ impl Store {
         Ok(())
     }
 
-    /// Occurrences that *start* in [from, to), in start order, at most `limit`: a range of the
-    /// start-ordered table and nothing before it (`for_each_occurrence_row` also looks back for
-    /// long events still running). False when the window is too far out to be stored; the
-    /// caller then uses `for_each_occurrence_row_limit`.
+    /// Occurrences that *start* in [from, to): `each` gets the first `show` in start order, and
+    /// the answer is how many there are, counted up to `cap` (so a day costs `cap` index steps
+    /// and `show` decoded rows, however busy it is). A range of the start-ordered table and
+    /// nothing before it (`for_each_occurrence_row` also looks back for long events still
+    /// running). None when the window is too far out to be stored; the caller then uses
+    /// `for_each_occurrence_row_limit`.
     pub fn for_each_occurrence_starting(
         &mut self,
         from: i64,
         to: i64,
-        limit: usize,
+        show: usize,
+        cap: usize,
         mut each: impl FnMut(&OccurrenceView<'_>),
-    ) -> Result<bool> {
+    ) -> Result<Option<usize>> {
         if !self.ensure_coverage(from, to)? {
-            return Ok(false);
+            return Ok(None);
         }
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {VIEW_COLUMNS} FROM occurrences o
                  WHERE o.start >= ?1 AND o.start < ?2 AND o.deleted = 0
                  ORDER BY o.start LIMIT ?3"
         ))?;
-        let mut rows = stmt.query(rusqlite::params![from, to, limit as i64])?;
+        let mut rows = stmt.query(rusqlite::params![from, to, show as i64])?;
+        let mut shown = 0;
         while let Some(r) = rows.next()? {
             each(&view_of(r)?);
+            shown += 1;
+        }
+        if shown < show || cap <= show {
+            return Ok(Some(shown.min(cap)));
+        }
+        // The rest only counted, from the key alone: all the rows less the trash's (a small
+        // index), since reading `deleted`, past the texts, from every row costs 4x as much.
+        let trashed: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM occurrences INDEXED BY occurrences_trashed
+                 WHERE deleted = 1 AND start >= ?1 AND start < ?2",
+            )?
+            .query_row(rusqlite::params![from, to], |r| r.get(0))?;
+        let all: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM occurrences
+                 WHERE start >= ?1 AND start < ?2 LIMIT ?3)",
+            )?
+            .query_row(rusqlite::params![from, to, cap as i64 + trashed], |r| {
+                r.get(0)
+            })?;
+        Ok(Some(((all - trashed).max(0) as usize).min(cap)))
+    }
+
+    /// The occurrences of the day [from, to) that began before it and still run (all-day
+    /// ones by the user's calendar days, as in `for_each_occurrence_row`), in start order, at
+    /// most `limit`. Only the last `LONG` seconds of the table are read row by row; earlier
+    /// starts come from the index of long occurrences, so the cost does not grow with the
+    /// longest event's span times the calendar's density. False when the window is too far
+    /// out to be stored.
+    pub fn for_each_occurrence_running(
+        &mut self,
+        from: i64,
+        to: i64,
+        limit: usize,
+        mut each: impl FnMut(&OccurrenceView<'_>),
+    ) -> Result<bool> {
+        let (from_d, to_d) = day_bounds(from, to);
+        if !self.ensure_coverage(from.min(from_d), to.max(to_d))? {
+            return Ok(false);
+        }
+        let max_span: i64 = self
+            .meta("occ_max_span")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        // Still running at `from`; the long ones first (by the partial index, so its WHERE
+        // term is spelled as in the migration), then the last `LONG` seconds before `from`
+        // from the table itself: a shorter occurrence that began earlier has ended.
+        let running = "o.deleted = 0 AND ((o.all_day = 0 AND o.end > ?1)
+             OR (o.all_day = 1 AND o.start < ?4 AND o.end > ?3))";
+        let parts = [
+            format!(
+                "SELECT {VIEW_COLUMNS} FROM occurrences o INDEXED BY occurrences_long
+                 WHERE o.end - o.start > 3600 AND o.start >= ?2 AND o.start < ?1 - {LONG}
+                   AND {running}
+                 ORDER BY o.start LIMIT ?5"
+            ),
+            format!(
+                "SELECT {VIEW_COLUMNS} FROM occurrences o
+                 WHERE o.start >= max(?2, ?1 - {LONG}) AND o.start < ?1 AND {running}
+                 ORDER BY o.start LIMIT ?5"
+            ),
+        ];
+        let lo = from.min(from_d) - max_span;
+        let mut left = limit;
+        for sql in &parts {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut rows = stmt.query(rusqlite::params![from, lo, from_d, to_d, left as i64])?;
+            while let Some(r) = rows.next()? {
+                each(&view_of(r)?);
+                left -= 1;
+            }
         }
         Ok(true)
     }

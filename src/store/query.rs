@@ -379,7 +379,7 @@ impl Store {
     /// Up to `limit` live contacts born on month-day `md` ("03-09"): (UID, name), by name.
     pub fn birthdays_on(&self, md: &str, limit: usize) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT uid, title FROM items INDEXED BY items_bday
+            "SELECT uid, title FROM items INDEXED BY items_bday_names
              WHERE bday_md = ?1 AND deleted_at IS NULL AND kind = 'contact'
              ORDER BY sort_key LIMIT ?2",
         )?;

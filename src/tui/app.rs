@@ -392,6 +392,8 @@ pub enum Msg {
     },
     /// A clock tick (seconds since the epoch): status texts age.
     Tick(i64),
+    /// The occurrence horizon was extended (on another thread): the calendar is read again.
+    HorizonExtended,
     SyncStarted {
         account: String,
     },
@@ -512,8 +514,14 @@ impl App {
             Msg::Mouse(m) => self.mouse(m),
             Msg::Resize { width, height } => {
                 self.resize(width, height);
-                vec![Effect::LoadContacts, Effect::LoadTodos]
+                let mut e = vec![Effect::LoadContacts, Effect::LoadTodos];
+                // A month cell's entries are read to its height.
+                if self.view == View::Calendar {
+                    e.push(Effect::LoadCalendar);
+                }
+                e
             }
+            Msg::HorizonExtended => vec![Effect::LoadCalendar],
             Msg::Tick(now) => {
                 self.now = now;
                 let today = chrono::DateTime::from_timestamp(now, 0)

@@ -88,6 +88,18 @@ fn entry_line(e: &super::app::Entry, width: usize) -> String {
     fit(&format!("{t} {}", e.summary), width)
 }
 
+/// Height of a month cell (its day line and entries) in a grid `height` rows high.
+fn month_row_height(height: u16) -> u16 {
+    (height.saturating_sub(1) / 6).max(1)
+}
+
+/// Entries a month cell shows on a terminal `height` rows high (tabs, the calendar's title,
+/// the message line and the status bar above and below the grid): the loader reads no more
+/// for a day the cursor is not on.
+pub fn month_cell_entries(height: u16) -> usize {
+    month_row_height(height.saturating_sub(4)).saturating_sub(1) as usize
+}
+
 fn draw_month(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let cal = &app.calendar;
     let (start, _) = cal.period();
@@ -95,7 +107,7 @@ fn draw_month(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let col_w = area.width / 7;
-    let row_h = ((area.height - 1) / 6).max(1);
+    let row_h = month_row_height(area.height);
     for (i, name) in WEEKDAYS.iter().enumerate() {
         let r = Rect::new(area.x + i as u16 * col_w, area.y, col_w, 1);
         f.render_widget(

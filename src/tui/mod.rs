@@ -27,7 +27,7 @@ use chrono::{Local, NaiveDate, TimeZone, Timelike, Utc};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
 
-use self::app::{App, Day, Effect, Entry, Loaded, Msg, TodoFilter, View};
+use self::app::{App, CalMode, Day, Effect, Entry, Loaded, Msg, TodoFilter, View};
 use self::keymap::Keymap;
 use self::theme::Theme;
 use crate::config::Config;
@@ -62,6 +62,8 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     crate::logging::init(&launch.data_dir);
     tracing::info!(data_dir = %launch.data_dir.display(), "ui started");
     store.interactive_mode()?;
+    // Past the stored horizon the UI draws what is stored and extends on another thread.
+    store.defer_extension(true);
     let keymap = Keymap::new(&launch.config.keys)
         .map_err(|e| anyhow::anyhow!("{}: {e}", launch.config.path.display()))?;
     let view = store
@@ -130,6 +132,10 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             return Ok(());
         }
         spawn_feeders(tx.clone());
+        let mut extending = false;
+        if extend_horizon(&mut store, &mut app, &tx, &mut extending) {
+            terminal.draw(|f| views::draw(f, &app, &theme))?;
+        }
         // Sync events are read here, between messages: the worker never blocks on us.
         while let Some(msg) = next_message(&rx, sync.as_ref()) {
             let mut queue = vec![msg];
@@ -138,6 +144,12 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                 queue.push(m);
             }
             for m in queue {
+                if matches!(m, Msg::HorizonExtended) {
+                    extending = false;
+                    if app.message.as_deref() == Some(EXTENDING) {
+                        app.message = None;
+                    }
+                }
                 let effects = app.update(m);
                 for e in effects {
                     if let Effect::Edit { id } = e {
@@ -150,6 +162,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             if app.quit {
                 break;
             }
+            extend_horizon(&mut store, &mut app, &tx, &mut extending);
             terminal.draw(|f| views::draw(f, &app, &theme))?;
         }
         Ok(())
@@ -166,6 +179,47 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         drop(h);
     }
     result
+}
+
+/// The message line while the occurrence horizon is extended.
+const EXTENDING: &str = "reading repeating events further ahead…";
+
+/// Extends the occurrence horizon on a thread of its own (its own connection) when a read
+/// went past it: the screen meanwhile shows what is stored, and `Msg::HorizonExtended` reads
+/// it again. One extension at a time; a read past the horizon during it asks again after.
+/// True when the message line changed.
+fn extend_horizon(
+    store: &mut Store,
+    app: &mut App,
+    tx: &Sender<Msg>,
+    extending: &mut bool,
+) -> bool {
+    if *extending {
+        return false;
+    }
+    let Some((from, to)) = store.take_deferred_extension() else {
+        return false;
+    };
+    *extending = true;
+    let dir = store.data_dir().to_path_buf();
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        match Store::open(&dir).and_then(|mut s| s.ensure_coverage(from, to)) {
+            Ok(_) => {
+                let _ = tx.send(Msg::HorizonExtended);
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::Loaded(Loaded::Failed(format!(
+                    "repeating events past the stored range could not be stored: {e}"
+                ))));
+            }
+        }
+    });
+    if app.message.is_none() {
+        app.message = Some(EXTENDING.into());
+        return true;
+    }
+    false
 }
 
 /// Keys, mouse and resizes from one thread; the clock from another.
@@ -501,10 +555,22 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
             (id, c.unwrap_or(fallback))
         })
         .collect();
-    // The first visible day: everything overlapping it (long events that began earlier too).
-    // Every later day: what starts that day, a range of the start-ordered table cut off after
-    // COUNT_CAP rows; all-day events are carried to each day they cover. The work is what the
-    // screen shows, however busy the calendar is.
+    // Each day: the first PER_DAY rows of what starts that day, a range of the start-ordered
+    // table, and the rest only counted, up to COUNT_CAP; the first visible day also what began
+    // earlier and still runs. All-day events are carried to each day they cover. The work is
+    // what the screen shows, however busy the calendar is.
+    // A month cell shows a few entries: other days read no more than that; the cursor's day
+    // reads PER_DAY, which the detail pane and the entry selection go through.
+    let cursor = app.calendar.cursor;
+    let height = app.size.1;
+    let cell = calendar_view::month_cell_entries(height).min(PER_DAY);
+    let shown = |date: NaiveDate| {
+        if app.calendar.mode == CalMode::Month && date != cursor && height > 0 {
+            cell
+        } else {
+            PER_DAY
+        }
+    };
     let mut seen: std::collections::HashSet<(String, i64)> = std::collections::HashSet::new();
     let mut day = from;
     while day < to {
@@ -512,10 +578,12 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
             local_midnight(day),
             local_midnight(day + chrono::Duration::days(1)),
         );
-        let mut rows = 0;
+        // Rows handed to `take`; the day's count covers the ones only counted.
+        let read = std::cell::Cell::new(0);
         let mut take = |o: &crate::store::OccurrenceView<'_>| {
-            rows += 1;
-            if !seen.insert((o.uid.to_string(), o.start)) {
+            read.set(read.get() + 1);
+            // Only an all-day row can come twice (day ranges are local, its date is UTC).
+            if o.all_day && !seen.insert((o.uid.to_string(), o.start)) {
                 return;
             }
             let dates: Vec<NaiveDate> = if o.all_day {
@@ -541,7 +609,7 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
             for date in dates {
                 let d = days.entry(date).or_default();
                 d.count += 1;
-                if d.entries.len() < PER_DAY {
+                if d.entries.len() < shown(date) {
                     d.entries.push(Entry {
                         time: (!o.all_day).then(|| hhmm(o.start)),
                         end: (!o.all_day).then(|| hhmm(o.end)),
@@ -555,16 +623,31 @@ fn calendar_days(store: &mut Store, app: &App) -> anyhow::Result<BTreeMap<NaiveD
                 }
             }
         };
-        let first = day == from;
-        let done = !first && store.for_each_occurrence_starting(a, b, COUNT_CAP, &mut take)?;
-        if !done {
-            store.for_each_occurrence_row_limit(
-                &Filter::default(),
-                a,
-                b,
-                Some(COUNT_CAP),
-                &mut take,
-            )?;
+        let stored =
+            day != from || store.for_each_occurrence_running(a, b, COUNT_CAP, &mut take)?;
+        let counted = if stored {
+            let before = read.get();
+            let n = store.for_each_occurrence_starting(a, b, shown(day), COUNT_CAP, &mut take)?;
+            // (The day was stored a moment ago if what ran into it was.)
+            n.map(|n| before + n).or((day == from).then_some(before))
+        } else {
+            None
+        };
+        let rows = match counted {
+            Some(n) => n,
+            None => {
+                store.for_each_occurrence_row_limit(
+                    &Filter::default(),
+                    a,
+                    b,
+                    Some(COUNT_CAP),
+                    &mut take,
+                )?;
+                read.get()
+            }
+        };
+        if rows > read.get() {
+            days.entry(day).or_default().count += rows - read.get();
         }
         if rows >= COUNT_CAP {
             days.entry(day).or_default().capped = true;
