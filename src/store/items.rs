@@ -62,6 +62,9 @@ pub(super) struct Derived {
 /// dependency choking on hostile input) must not cost the item: it is caught here, and the item
 /// is kept verbatim and flagged like any other unreadable text.
 pub(super) fn derive(raw: &[u8], problems: Vec<Problem>, window: (i64, i64)) -> Derived {
+    if format::photo::looks_like_sidecar(raw) {
+        return super::photos::derive_photo(raw, problems);
+    }
     let fallback = problems.clone();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         derive_unguarded(raw, problems, window)
@@ -328,6 +331,9 @@ pub(super) fn write(
             id
         }
     };
+    if d.kind == Kind::Photo {
+        super::photos::index_photo(tx, id, raw)?;
+    }
     let ctx = OccContext {
         item_id: id,
         uid,

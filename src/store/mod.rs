@@ -9,10 +9,12 @@
 //! at any instant leaves a consistent database (I4). The data directory is 0700 and every file
 //! in it 0600 (I10).
 
+mod blobs;
 mod columns;
 mod health;
 mod items;
 mod occurrences;
+mod photos;
 mod query;
 mod snapshot;
 mod sync;
@@ -23,9 +25,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, PHOTOS_DIR};
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
+pub use photos::{BlobRef, StoredPhoto, PHOTOS_REMOTE_KIND};
 pub use query::{ContactView, Filter, RawRef, DENSE};
 pub use snapshot::Backup;
 pub use sync::{BoundCollection, SyncItem, SyncWrite};
@@ -150,6 +154,23 @@ const MIGRATIONS: &[&str] = &[
     ) WHERE kind = 'todo';
     -- Counting a kind's live items from the index alone.
     CREATE INDEX items_count ON items(kind, deleted_at, collection_id, flags);
+    "#,
+    // 4: photo references (items of kind 'photo' whose text is the JSON sidecar): the blob
+    // each needs, and the contacts, events and to-dos each is linked to, kept from the sidecar
+    // by every write. Derived data, rebuilt by `doctor --repair`.
+    r#"
+    CREATE TABLE photo_refs (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL
+    );
+    CREATE INDEX photo_refs_sha ON photo_refs(sha256);
+    CREATE TABLE photo_links (
+        target_uid TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        PRIMARY KEY (target_uid, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX photo_links_item ON photo_links(item_id);
     "#,
 ];
 

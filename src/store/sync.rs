@@ -89,7 +89,8 @@ impl Store {
     pub fn bound_collections(&self, account: &str) -> Result<Vec<BoundCollection>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, name, account, href, coalesce(remote_kind, ''), sync_token, ctag
-             FROM collections WHERE account = ?1 AND href IS NOT NULL ORDER BY id",
+             FROM collections WHERE account = ?1 AND href IS NOT NULL
+               AND coalesce(remote_kind, '') != 'photos' ORDER BY id",
         )?;
         let rows = stmt.query_map([account], |r| {
             Ok(BoundCollection {
@@ -116,9 +117,10 @@ impl Store {
 
     /// Local collections not bound to any server collection, by name.
     pub fn unbound_collections(&self) -> Result<Vec<(i64, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name FROM collections WHERE href IS NULL ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name FROM collections WHERE href IS NULL
+                   AND coalesce(remote_kind, '') != 'photos' AND name != 'Photos' ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
