@@ -500,3 +500,148 @@ pub fn human_size(n: u64) -> String {
         format!("{n} B")
     }
 }
+
+/// What `doctor` found about photos.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PhotoHealth {
+    pub blobs_checked: usize,
+    /// Blobs a reference needs that are not in the store (sha256).
+    pub missing: Vec<String>,
+    /// Blobs whose bytes no longer hash to their name.
+    pub corrupt: Vec<String>,
+    /// Blobs in the store no reference (live or trashed) uses.
+    pub orphans: Vec<String>,
+    /// Blobs fetched again from the server (`--repair`).
+    pub repaired: Vec<String>,
+    /// Remote blobs re-hashed (`--deep`).
+    pub remote_rehashed: usize,
+    /// Everything else: the server's problems, failed downloads, an unreachable server.
+    pub problems: Vec<String>,
+}
+
+impl PhotoHealth {
+    /// True when something needs the user (missing or corrupt blobs not repaired, problems).
+    pub fn unhealthy(&self) -> bool {
+        self.missing.iter().any(|s| !self.repaired.contains(s))
+            || self.corrupt.iter().any(|s| !self.repaired.contains(s))
+            || !self.problems.is_empty()
+    }
+}
+
+/// `doctor`'s photo part: every blob present and whole, orphans listed; `--repair` fetches
+/// missing or corrupt blobs from the account's photos folder, `--deep` re-hashes the blobs
+/// there.
+pub fn doctor(ctx: &Context, deep: bool, repair: bool) -> Result<PhotoHealth, Failure> {
+    use crate::store::BlobHealth;
+    let blobs = Blobs::new(ctx.store.data_dir());
+    let refs = ctx.store.blob_refs()?;
+    let mut h = PhotoHealth::default();
+    let mut wanted = HashSet::new();
+    for b in &refs {
+        wanted.insert(b.sha256.clone());
+        h.blobs_checked += 1;
+        match blobs.check(&b.sha256)? {
+            BlobHealth::Ok => {}
+            BlobHealth::Missing => h.missing.push(b.sha256.clone()),
+            BlobHealth::Corrupt { .. } => h.corrupt.push(b.sha256.clone()),
+        }
+    }
+    h.orphans = blobs
+        .list()?
+        .into_iter()
+        .filter(|s| !wanted.contains(s))
+        .collect();
+    let needs_server = deep || (repair && (!h.missing.is_empty() || !h.corrupt.is_empty()));
+    if needs_server && !refs.is_empty() {
+        let options = crate::sync::dav::Options {
+            timeout: std::time::Duration::from_secs(ctx.config.sync.timeout_secs),
+            ..Default::default()
+        };
+        for a in ctx
+            .config
+            .accounts
+            .iter()
+            .filter(|a| a.photos_url.is_some())
+        {
+            let url = a.photos_url.clone().unwrap_or_default();
+            let client = crate::sync::dav::Client::new(
+                &url,
+                a.username.as_deref(),
+                a.password_value()?,
+                options.clone(),
+            );
+            let result = client
+                .map_err(crate::sync::engine::SyncError::from)
+                .and_then(|c| {
+                    crate::sync::photos::check_remote(&ctx.store, &c, &url, repair, deep)
+                });
+            match result {
+                Ok(r) => {
+                    h.repaired.extend(r.repaired);
+                    h.remote_rehashed += r.rehashed;
+                    h.problems
+                        .extend(r.problems.into_iter().map(|p| format!("{}: {p}", a.name)));
+                }
+                Err(e) => h.problems.push(format!("{}: {e}", a.name)),
+            }
+        }
+        if !ctx.config.accounts.iter().any(|a| a.photos_url.is_some()) {
+            h.problems.push(
+                "no account has photos_url: there is no server copy to repair from or re-hash"
+                    .into(),
+            );
+        }
+    }
+    Ok(h)
+}
+
+/// The human lines of `doctor`'s photo part.
+pub fn print_health(h: &PhotoHealth, repair: bool) {
+    if h.blobs_checked == 0 && h.orphans.is_empty() {
+        println!("photos: none");
+        return;
+    }
+    let fixed = |s: &String| h.repaired.contains(s);
+    println!(
+        "photos: {} blob(s) checked, {} missing, {} corrupt, {} orphan(s){}",
+        h.blobs_checked,
+        h.missing.len(),
+        h.corrupt.len(),
+        h.orphans.len(),
+        if h.remote_rehashed > 0 {
+            format!(", {} re-hashed on the server", h.remote_rehashed)
+        } else {
+            String::new()
+        }
+    );
+    for s in &h.missing {
+        println!(
+            "  missing {s}{}",
+            if fixed(s) {
+                " (fetched from the server)"
+            } else if repair {
+                ""
+            } else {
+                " (`holdfast doctor --repair` fetches it from the server)"
+            }
+        );
+    }
+    for s in &h.corrupt {
+        println!(
+            "  corrupt {s}{}",
+            if fixed(s) {
+                " (replaced by the server's copy; the damaged file is kept beside it)"
+            } else if repair {
+                ""
+            } else {
+                " (`holdfast doctor --repair` fetches a good copy from the server)"
+            }
+        );
+    }
+    for s in &h.orphans {
+        println!("  orphan  {s} (no photo reference uses it; kept)");
+    }
+    for p in &h.problems {
+        println!("  problem: {p}");
+    }
+}
