@@ -242,9 +242,14 @@ pub enum CardPhoto {
     Bad { reason: String, line: usize },
 }
 
+/// True when the bytes may hold a PHOTO property (a byte search, no parsing).
+pub fn may_have_photo(raw: &[u8]) -> bool {
+    raw.windows(5).any(|w| w.eq_ignore_ascii_case(b"PHOTO"))
+}
+
 /// Every PHOTO of a vCard, in order. Cheap for a card without one (a byte search first).
 pub fn vcard_photos(raw: &[u8]) -> Vec<CardPhoto> {
-    if !raw.windows(5).any(|w| w.eq_ignore_ascii_case(b"PHOTO")) {
+    if !may_have_photo(raw) {
         return Vec::new();
     }
     let mut out = Vec::new();

@@ -440,6 +440,9 @@ impl Store {
         // appears twice in one batch, so its first version's rows never outlive it.
         let mut sink: Vec<OccRow> = Vec::new();
         let mut touched: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        // Contacts with a PHOTO: each photo becomes a reference linked to the card, after the
+        // batch is in (the card itself is stored as it came, I7).
+        let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
         for (inc, d) in derived {
             let found: Option<(i64, Vec<u8>, u32, Option<String>)> = tx
                 .prepare_cached(
@@ -452,6 +455,10 @@ impl Store {
                 })
                 .optional()?;
             let uid = inc.item.uid.clone();
+            let changed = !matches!(&found, Some((_, raw, _, _)) if *raw == inc.item.raw);
+            if changed && d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw) {
+                cards.push((uid.clone(), inc.item.raw.clone()));
+            }
             match found {
                 Some((_, raw, _, problems)) if raw == inc.item.raw => {
                     out.push(ImportOutcome::Unchanged {
@@ -512,6 +519,9 @@ impl Store {
         insert_occ_rows(&tx, &mut sink)?;
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
+        for (uid, raw) in cards {
+            self.link_card_photos(&uid, &raw)?;
+        }
         Ok(out)
     }
 

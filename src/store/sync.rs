@@ -259,7 +259,15 @@ impl Store {
             .iter()
             .map(|d| d.as_ref().map(|d| d.problems.clone()).unwrap_or_default())
             .collect();
+        let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
         for (w, d) in writes.into_iter().zip(derived) {
+            if let SyncWrite::Pull { item, .. } = &w {
+                if d.as_ref().is_some_and(|d| d.kind == Kind::Contact)
+                    && crate::format::photo::may_have_photo(&item.raw)
+                {
+                    cards.push((item.uid.clone(), item.raw.clone()));
+                }
+            }
             // Occurrence rows wait in `sink` only for items written once in this batch; an item
             // written twice flushes first so its old rows never outlive it.
             insert_occ_rows(&tx, &mut sink)?;
@@ -275,6 +283,10 @@ impl Store {
         }
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
+        // A contact's PHOTO becomes a linked reference (the card stays as it came, I7).
+        for (uid, raw) in cards {
+            self.link_card_photos(&uid, &raw)?;
+        }
         Ok(problems)
     }
 

@@ -180,6 +180,22 @@ fn run(
         });
     }
     let by_id: HashMap<i64, &SyncItem> = local.iter().map(|i| (i.id, i)).collect();
+    // The listing's sizes are free to check: a blob there with another size is damaged.
+    for sp in store.photos(false)? {
+        let p = &sp.photo;
+        if let Some(m) = remote.blobs.get(&p.sha256) {
+            if m.size.is_some_and(|s| s != p.size) {
+                report.errors.push(format!(
+                    "photo {}: the server holds {} bytes for blob {}, not {}: it is damaged \
+                     there (your copy is fine); `holdfast restore-remote` uploads it again",
+                    p.id,
+                    m.size.unwrap_or(0),
+                    m.href,
+                    p.size
+                ));
+            }
+        }
+    }
     // Blobs first: a sidecar is never on the server before its bytes are.
     let mut uploaded = upload_blobs(store, &r, &remote, report)?;
     let mut writes = Vec::new();
