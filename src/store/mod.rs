@@ -263,8 +263,12 @@ impl Store {
                 .map_err(io(path))?;
         }
         private_file(path)?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Write transactions take the write lock when they begin: a deferred one that read
+        // first and then writes fails at once with SQLITE_BUSY (no busy wait) when another
+        // connection wrote meanwhile, and the sync worker's threads and the UI each have one.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // The bundled SQLite has STAT4, which re-plans a statement whenever a bound value
         // changes; with hundreds of thousands of lookups per import that re-planning dominated.
         // A stable plan is what we want anyway.
