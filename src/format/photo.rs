@@ -440,7 +440,7 @@ mod tests {
     fn set_card_photo_replaces_and_keeps_the_rest() {
         let card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nPHOTO;ENCODING=b;TYPE=JPEG:AAAA\r\n BBBB\r\nX-ODD:keep\r\nEND:VCARD\r\n";
         let png = b"\x89PNG\r\n\x1a\n0000";
-        let out = String::from_utf8(set_card_photo(card, png).unwrap()).unwrap();
+        let out = String::from_utf8(set_card_photo(card, png).expect("set")).expect("utf-8");
         assert!(out.contains("X-ODD:keep\r\nPHOTO;ENCODING=b;TYPE=PNG:"));
         assert!(!out.contains("AAAA") && !out.contains("BBBB"));
         assert_eq!(vcard_photos(out.as_bytes()).len(), 1);

@@ -65,7 +65,7 @@ pub struct AccountReport {
     pub snapshot: Option<String>,
     /// The account's photos folder (`photos_url`), synced beside the collections.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub photos: Option<super::photos::PhotoReport>,
+    pub photos: Option<Box<super::photos::PhotoReport>>,
 }
 
 impl AccountReport {

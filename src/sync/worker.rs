@@ -223,13 +223,15 @@ fn worker(
                         ..Default::default()
                     },
                 };
-                report.photos = photo_thread.map(|t| match t.map(|t| t.join()) {
-                    Ok(Ok(r)) => r,
-                    _ => PhotoReport {
-                        url: folder.cloned().unwrap_or_default(),
-                        error: Some("the photo sync thread failed".into()),
-                        ..Default::default()
-                    },
+                report.photos = photo_thread.map(|t| {
+                    Box::new(match t.map(|t| t.join()) {
+                        Ok(Ok(r)) => r,
+                        _ => PhotoReport {
+                            url: folder.cloned().unwrap_or_default(),
+                            error: Some("the photo sync thread failed".into()),
+                            ..Default::default()
+                        },
+                    })
                 });
                 report
             });
