@@ -102,6 +102,8 @@ pub struct BlobRef {
     pub size: u64,
     /// UIDs of the references using it (live or in the trash).
     pub photos: Vec<String>,
+    /// At least one of them is live (not in the trash).
+    pub live: bool,
 }
 
 /// A photo reference with its item.
@@ -236,8 +238,9 @@ impl Store {
     /// Every blob the references (live and trashed) need, with who needs it.
     pub fn blob_refs(&self) -> Result<Vec<BlobRef>> {
         let mut stmt = self.conn.prepare(
-            "SELECT p.sha256, p.size, group_concat(i.uid, ' ') FROM photo_refs p
-             JOIN items i ON i.id = p.item_id GROUP BY p.sha256, p.size ORDER BY p.sha256",
+            "SELECT p.sha256, p.size, group_concat(i.uid, ' '), max(i.deleted_at IS NULL)
+             FROM photo_refs p JOIN items i ON i.id = p.item_id
+             GROUP BY p.sha256, p.size ORDER BY p.sha256",
         )?;
         let rows = stmt.query_map([], |r| {
             let uids: String = r.get(2)?;
@@ -245,6 +248,7 @@ impl Store {
                 sha256: r.get(0)?,
                 size: r.get::<_, i64>(1)? as u64,
                 photos: uids.split(' ').map(str::to_string).collect(),
+                live: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -293,13 +293,25 @@ fn upload_blobs(
             continue;
         }
         let path = r.blobs.path(&p.sha256);
-        if !path.is_file() {
-            report.errors.push(format!(
-                "photo {}: blob {} is missing here, so it cannot be uploaded \
-                 (`holdfast doctor` checks the store)",
-                p.id, p.sha256
-            ));
-            continue;
+        // Read once more before it goes up: damaged bytes must not become the backup.
+        match r.blobs.check(&p.sha256)? {
+            BlobHealth::Ok => {}
+            BlobHealth::Missing => {
+                report.errors.push(format!(
+                    "photo {}: blob {} is missing here, so it cannot be uploaded \
+                     (`holdfast doctor` checks the store)",
+                    p.id, p.sha256
+                ));
+                continue;
+            }
+            BlobHealth::Corrupt { actual, .. } => {
+                report.errors.push(format!(
+                    "photo {}: the local blob {} is damaged (its bytes hash to {actual}); not \
+                     uploaded. `holdfast doctor --repair` fetches a good copy if a server has one",
+                    p.id, p.sha256
+                ));
+                continue;
+            }
         }
         let href = r
             .client
@@ -755,7 +767,8 @@ pub fn check_remote(
                 )),
             }
         }
-        if deep {
+        // Only live references' blobs are uploaded; one only the trash uses may not be there.
+        if deep && (b.live || m.is_some()) {
             let Some(m) = m else {
                 out.problems
                     .push(format!("blob {} is not on the server", b.sha256));

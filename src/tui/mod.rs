@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod keymap;
+pub mod photos;
 pub mod theme;
 pub mod views;
 
