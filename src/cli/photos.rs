@@ -15,7 +15,7 @@ use super::args::PhotosCommand;
 use super::{exit, table, usage, Context, Failure, Outcome};
 use crate::format::photo::{self, HEAD_BYTES, PHOTO_EXTENSIONS};
 use crate::model::{Kind, PhotoRef};
-use crate::store::{hex, now_text, Blobs, StoreError, StoredPhoto};
+use crate::store::{hex, now_text, Blobs, Staged, StoreError, StoredPhoto};
 
 pub fn run(ctx: &mut Context, cmd: PhotosCommand) -> Outcome {
     match cmd {
@@ -73,21 +73,46 @@ fn add(ctx: &mut Context, paths: &[PathBuf], caption: Option<String>, links: &[S
     let mut batch: Vec<PhotoRef> = Vec::new();
     let mut seen: Vec<Seen> = Vec::new();
     let mut relink: Vec<String> = Vec::new();
-    for path in files {
-        let outcome = add_one(ctx, &blobs, &path, &caption, links, &batch).map(|r| match r {
-            Ok(p) => {
-                let id = p.id.clone();
-                batch.push(p);
-                Added::New(id)
-            }
-            Err(existing) => {
-                if !links.is_empty() && !relink.contains(&existing) {
-                    relink.push(existing.clone());
-                }
-                Added::Already(existing)
-            }
+    // Copy and hash here, make durable (fsync, rename, fsync the folder) on a second thread:
+    // one file's fsync overlaps the next file's copy.
+    let failed: Vec<(usize, String)> = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Staged)>(64);
+        let installer = scope.spawn(|| {
+            rx.into_iter()
+                .filter_map(|(i, staged)| staged.install(&blobs).err().map(|e| (i, e.to_string())))
+                .collect::<Vec<_>>()
         });
-        seen.push(Seen { path, outcome });
+        for path in files {
+            let outcome = match add_one(ctx, &blobs, &path, &caption, links, &batch) {
+                Ok((Ok(p), staged)) => {
+                    let id = p.id.clone();
+                    batch.push(p);
+                    let _ = tx.send((seen.len(), staged));
+                    Ok(Added::New(id))
+                }
+                Ok((Err(existing), _duplicate)) => {
+                    if !links.is_empty() && !relink.contains(&existing) {
+                        relink.push(existing.clone());
+                    }
+                    Ok(Added::Already(existing))
+                }
+                Err(e) => Err(e),
+            };
+            seen.push(Seen { path, outcome });
+        }
+        drop(tx);
+        installer.join().unwrap_or_else(|_| {
+            (0..seen.len())
+                .map(|i| (i, "the blob store's writer failed".to_string()))
+                .collect()
+        })
+    });
+    for (i, reason) in failed {
+        if let Ok(Added::New(id)) = &seen[i].outcome {
+            let id = id.clone();
+            batch.retain(|p| p.id != id);
+            seen[i].outcome = Err(format!("not stored: {reason}"));
+        }
     }
     ctx.store.create_photos(&batch, "photos-add")?;
     // Bytes already referenced: the new links go onto the existing reference.
@@ -222,7 +247,11 @@ fn collect(
     }
 }
 
-/// Copies one file into the blob store. `Ok(Err(id))`: these bytes are already the photo `id`.
+/// What `add_one` made of a file: a new reference, or `Err(id)` when these bytes are already
+/// the photo `id`; with the staged bytes (to install, or to drop for a duplicate).
+type OneFile = (Result<PhotoRef, String>, Staged);
+
+/// Copies one file into a staged blob and makes its reference.
 fn add_one(
     ctx: &Context,
     blobs: &Blobs,
@@ -230,7 +259,7 @@ fn add_one(
     caption: &Option<String>,
     links: &[String],
     batch: &[PhotoRef],
-) -> Result<Result<PhotoRef, String>, String> {
+) -> Result<OneFile, String> {
     let mut file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     // The head first: a file that is no image is refused before anything is written.
     let mut head = Vec::with_capacity(HEAD_BYTES);
@@ -247,18 +276,18 @@ fn add_one(
         });
     };
     let mut reader = std::io::Cursor::new(&head).chain(&mut file);
-    let got = blobs
-        .ingest(&mut reader, 0, path)
+    let (staged, got) = blobs
+        .stage(&mut reader, 0, path)
         .map_err(|e| e.to_string())?;
     if let Some(p) = batch.iter().find(|p| p.sha256 == got.sha256) {
-        return Ok(Err(p.id.clone()));
+        return Ok((Err(p.id.clone()), staged));
     }
     if let Some(id) = ctx
         .store
         .photo_by_sha(&got.sha256)
         .map_err(|e| e.to_string())?
     {
-        return Ok(Err(id));
+        return Ok((Err(id), staged));
     }
     let now = now_text();
     let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -281,7 +310,7 @@ fn add_one(
     for l in links {
         p.link(l);
     }
-    Ok(Ok(p))
+    Ok((Ok(p), staged))
 }
 
 fn relink(ctx: &mut Context, id: &str, uid: &str, link: bool) -> Outcome {

@@ -33,6 +33,37 @@ pub struct Ingested {
     pub new: bool,
 }
 
+/// Bytes hashed into a temp file, waiting for `install`.
+#[derive(Debug)]
+pub struct Staged {
+    file: Option<File>,
+    temp: PathBuf,
+    pub sha256: String,
+}
+
+impl Staged {
+    /// fsync, rename into place, fsync the directory (see `Blobs::install`). False when the
+    /// blob was there already.
+    pub fn install(mut self, blobs: &Blobs) -> Result<bool> {
+        let Some(file) = self.file.take() else {
+            return Ok(false);
+        };
+        let r = blobs.install(file, &self.temp, &self.sha256);
+        if r.is_err() {
+            let _ = fs::remove_file(&self.temp);
+        }
+        r
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
 /// What `check` found for one blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobHealth {
@@ -90,6 +121,20 @@ impl Blobs {
     /// Streams `reader` into the store, hashing while copying (one pass, one buffer), and
     /// keeps the first `head` bytes. Returns the blob's hash and size.
     pub fn ingest(&self, reader: &mut dyn Read, head: usize, source: &Path) -> Result<Ingested> {
+        let (staged, mut got) = self.stage(reader, head, source)?;
+        got.new = staged.install(self)?;
+        Ok(got)
+    }
+
+    /// The first half of `ingest`: the bytes hashed into a temp file, not yet durable nor in
+    /// place. `Staged::install` finishes (it may run on another thread, so the fsync of one
+    /// file overlaps the copy of the next). Dropping a `Staged` removes its temp file.
+    pub fn stage(
+        &self,
+        reader: &mut dyn Read,
+        head: usize,
+        source: &Path,
+    ) -> Result<(Staged, Ingested)> {
         let (mut file, temp) = self.temp_file()?;
         let result = (|| {
             let mut hasher = Sha256::new();
@@ -112,19 +157,27 @@ impl Blobs {
                 file.write_all(chunk).map_err(io(&temp))?;
                 size += n as u64;
             }
-            let sha256 = hex(&hasher.finalize());
-            let new = self.install(file, &temp, &sha256)?;
             Ok(Ingested {
-                sha256,
+                sha256: hex(&hasher.finalize()),
                 size,
                 head: first,
-                new,
+                new: false,
             })
         })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
+        match result {
+            Ok(got) => Ok((
+                Staged {
+                    file: Some(file),
+                    temp: temp.clone(),
+                    sha256: got.sha256.clone(),
+                },
+                got,
+            )),
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                Err(e)
+            }
         }
-        result
     }
 
     /// `ingest` for bytes in memory (a contact's inline PHOTO).
@@ -152,7 +205,8 @@ impl Blobs {
             let _ = fs::remove_file(temp);
             return Ok(false);
         }
-        file.sync_all().map_err(io(temp))?;
+        // Data and size; the name is made durable by the directory fsync below.
+        file.sync_data().map_err(io(temp))?;
         drop(file);
         let dir = target.parent().unwrap_or(&self.root).to_path_buf();
         if !dir.is_dir() {

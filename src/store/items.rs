@@ -519,8 +519,8 @@ impl Store {
         insert_occ_rows(&tx, &mut sink)?;
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
-        for (uid, raw) in cards {
-            self.link_card_photos(&uid, &raw)?;
+        if !cards.is_empty() {
+            self.link_card_photos(&cards)?;
         }
         Ok(out)
     }

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, PHOTOS_DIR};
+pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, Staged, PHOTOS_DIR};
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};

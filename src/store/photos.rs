@@ -285,58 +285,65 @@ impl Store {
         }
     }
 
-    /// Photo references for a contact's PHOTO properties (inline ones: blob stored, reference
-    /// linked to the contact; one reference per image and contact). Returns problems for the
-    /// ones that could not be kept. The card itself is not touched.
-    pub fn link_card_photos(&mut self, contact_uid: &str, raw: &[u8]) -> Result<Vec<Problem>> {
-        let found = photo::vcard_photos(raw);
-        if found.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// Photo references for contacts' PHOTO properties (inline ones: blob stored, reference
+    /// linked to the contact; one reference per image and contact), all in one transaction.
+    /// Returns (contact UID, problem) for the ones that could not be kept. The cards
+    /// themselves are not touched.
+    pub fn link_card_photos(
+        &mut self,
+        cards: &[(String, Vec<u8>)],
+    ) -> Result<Vec<(String, Problem)>> {
         let blobs = super::blobs::Blobs::new(&self.data_dir);
         let mut problems = Vec::new();
-        let mut new = Vec::new();
-        for f in found {
-            match f {
-                CardPhoto::Inline { bytes, line } => {
-                    let info = photo::probe(&bytes[..bytes.len().min(photo::HEAD_BYTES)]);
-                    let Some(mime) = info.mime else {
-                        problems.push(Problem {
-                            line,
-                            reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF image; \
-                                     it stays in the card only"
-                                .into(),
+        let mut new: Vec<PhotoRef> = Vec::new();
+        for (contact_uid, raw) in cards {
+            for f in photo::vcard_photos(raw) {
+                match f {
+                    CardPhoto::Inline { bytes, line } => {
+                        let info = photo::probe(&bytes[..bytes.len().min(photo::HEAD_BYTES)]);
+                        let Some(mime) = info.mime else {
+                            problems.push((
+                                contact_uid.clone(),
+                                Problem {
+                                    line,
+                                    reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF \
+                                             image; it stays in the card only"
+                                        .into(),
+                                },
+                            ));
+                            continue;
+                        };
+                        let got = blobs.ingest_bytes(&bytes)?;
+                        let known = new.iter().any(|p| {
+                            p.sha256 == got.sha256 && p.links.first() == Some(contact_uid)
                         });
-                        continue;
-                    };
-                    let got = blobs.ingest_bytes(&bytes)?;
-                    if self.card_photo_exists(contact_uid, &got.sha256)?
-                        || new.iter().any(|p: &PhotoRef| p.sha256 == got.sha256)
-                    {
-                        continue;
+                        if known || self.card_photo_exists(contact_uid, &got.sha256)? {
+                            continue;
+                        }
+                        let now = now_text();
+                        new.push(PhotoRef {
+                            format: PhotoRef::FORMAT.into(),
+                            id: uuid::Uuid::new_v4().to_string(),
+                            sha256: got.sha256,
+                            mime: mime.into(),
+                            size: got.size,
+                            width: info.width,
+                            height: info.height,
+                            taken_at: info.taken_at,
+                            caption: None,
+                            original_name: None,
+                            original_path: Some(format!("vCard PHOTO of {contact_uid}")),
+                            links: vec![contact_uid.clone()],
+                            created_at: now.clone(),
+                            updated_at: now,
+                        });
                     }
-                    let now = now_text();
-                    new.push(PhotoRef {
-                        format: PhotoRef::FORMAT.into(),
-                        id: uuid::Uuid::new_v4().to_string(),
-                        sha256: got.sha256,
-                        mime: mime.into(),
-                        size: got.size,
-                        width: info.width,
-                        height: info.height,
-                        taken_at: info.taken_at,
-                        caption: None,
-                        original_name: None,
-                        original_path: Some(format!("vCard PHOTO of {contact_uid}")),
-                        links: vec![contact_uid.to_string()],
-                        created_at: now.clone(),
-                        updated_at: now,
-                    });
-                }
-                CardPhoto::Uri { .. } => {
                     // A URI photo has no bytes here to keep; the card keeps the link (I7).
+                    CardPhoto::Uri { .. } => {}
+                    CardPhoto::Bad { reason, line } => {
+                        problems.push((contact_uid.clone(), Problem { line, reason }))
+                    }
                 }
-                CardPhoto::Bad { reason, line } => problems.push(Problem { line, reason }),
             }
         }
         if !new.is_empty() {

@@ -284,8 +284,8 @@ impl Store {
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
         // A contact's PHOTO becomes a linked reference (the card stays as it came, I7).
-        for (uid, raw) in cards {
-            self.link_card_photos(&uid, &raw)?;
+        if !cards.is_empty() {
+            self.link_card_photos(&cards)?;
         }
         Ok(problems)
     }
