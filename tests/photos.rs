@@ -255,6 +255,23 @@ fn photos_link_and_unlink_check_uids() {
     assert_eq!(code, 2, "unlinking what is not linked is a usage error");
     let (code, _, _) = home.run(&["photos", "link", "nope-nope", &contact]);
     assert_eq!(code, 2);
+
+    // `edit` opens the sidecar; a valid change is a new revision, a broken one is refused.
+    let script = home.root().join("ed.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nsed -i 's/\"caption\": null/\"caption\": \"Edited\"/' \"$1\"\n",
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (code, _, err) = home.run_env(&["edit", &id], &[("EDITOR", s(&script))]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(photos(&home)[0]["caption"], "Edited");
+    std::fs::write(&script, "#!/bin/sh\necho garbage > \"$1\"\n").expect("script");
+    let (code, _, err) = home.run_env(&["edit", &id], &[("EDITOR", s(&script))]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("not a photo sidecar"), "{err}");
+    assert_eq!(photos(&home)[0]["caption"], "Edited");
 }
 
 #[test]
