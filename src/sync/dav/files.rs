@@ -47,8 +47,11 @@ pub fn normalize_etag(etag: &str) -> String {
     e.trim_matches('"').to_string()
 }
 
-/// The form an `If-Match` header needs (quoted).
+/// The form an `If-Match` header needs (quoted; `*` stays the wildcard).
 fn quoted(etag: &str) -> String {
+    if etag.trim() == "*" {
+        return "*".into();
+    }
     format!("\"{}\"", normalize_etag(etag))
 }
 
@@ -254,4 +257,26 @@ fn percent_encode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_compare_without_quotes_and_go_out_quoted() {
+        assert_eq!(normalize_etag("\"10-20-5\""), "10-20-5");
+        assert_eq!(normalize_etag("W/\"abc\""), "abc");
+        assert_eq!(normalize_etag("10-20-5"), "10-20-5");
+        assert_eq!(quoted("10-20-5"), "\"10-20-5\"");
+        assert_eq!(quoted("\"x\""), "\"x\"");
+        assert_eq!(quoted("*"), "*");
+    }
+
+    #[test]
+    fn names_round_trip_through_percent_encoding() {
+        assert_eq!(percent_decode(&percent_encode("a b%ü.json")), "a b%ü.json");
+        assert_eq!(percent_decode("%E2%82"), "\u{fffd}");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
 }
