@@ -679,3 +679,129 @@ fn hanging_photos_server_does_not_hold_up_caldav() {
     assert_eq!(photos(&home).len(), 1, "local photos untouched");
     drop(holder);
 }
+
+#[test]
+fn deletions_travel_both_ways_into_the_trash_and_blobs_stay() {
+    let caldav = DavServer::radicale();
+    let dav = WebDav::start();
+    let url = dav.url("Photos/");
+    let a = Home::new();
+    configure(&a, &caldav, &url, "");
+    let imgs = add_three(&a);
+    assert_eq!(sync_json(&a, &[]).0, 0);
+    let list = photos(&a);
+    // Removed on the server (one of three, under guard_min): to the local trash, blob kept.
+    let gone = list[0]["uid"].as_str().expect("uid").to_string();
+    std::fs::remove_file(dav.root().join("Photos").join(format!("{gone}.json"))).expect("rm");
+    let (code, v, err) = sync_json(&a, &[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(photo_report(&v)["moved_to_trash"], 1, "{v}");
+    let trash = a.list("photos", &["--trash"]);
+    assert_eq!(trash.len(), 1);
+    assert_eq!(trash[0]["uid"], gone.as_str());
+    for img in &imgs {
+        assert!(
+            blob_path(&a, &sha(img)).is_file(),
+            "no blob is ever removed"
+        );
+    }
+    // Deleted here: the sidecar goes from the server (If-Match); its blob stays there.
+    let here = list[1]["uid"].as_str().expect("uid").to_string();
+    a.ok(&["delete", &here]);
+    let (code, v, _) = sync_json(&a, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(photo_report(&v)["deleted_remote"], 1, "{v}");
+    let files = server_files(&dav);
+    assert!(!files.contains(&format!("{here}.json")), "{files:?}");
+    assert_eq!(
+        files.iter().filter(|f| !f.ends_with(".json")).count(),
+        3,
+        "{files:?}"
+    );
+    // Undeleted here: it goes back up.
+    a.ok(&["undelete", &here]);
+    assert_eq!(sync_json(&a, &[]).0, 0);
+    assert!(server_files(&dav).contains(&format!("{here}.json")));
+}
+
+/// What the photo sync relies on from the server, checked against the pinned wsgidav: etags,
+/// `If-None-Match: *` and `If-Match` honoured on PUT and DELETE, sizes in the listing, a
+/// missing folder reported as missing, the download cap.
+#[test]
+fn webdav_server_honours_preconditions_and_lists_sizes() {
+    use holdfast::sync::dav::{Client, DavError, Options, Precondition};
+    let dav = WebDav::start();
+    let c = Client::new(&dav.url("Photos/"), None, None, Options::default()).expect("client");
+    assert!(matches!(
+        c.propfind_folder("/Photos/"),
+        Err(DavError::NotFound { .. })
+    ));
+    c.mkcol("/Photos/").expect("mkcol");
+    assert!(c
+        .propfind_folder("/Photos/")
+        .expect("list")
+        .files
+        .is_empty());
+    let e1 = c
+        .put_small(
+            "/Photos/a.json",
+            b"{\"v\":1}",
+            "application/json",
+            &Precondition::Create,
+        )
+        .expect("create")
+        .expect("an etag on PUT");
+    assert!(matches!(
+        c.put_small(
+            "/Photos/a.json",
+            b"{}",
+            "application/json",
+            &Precondition::Create
+        ),
+        Err(DavError::PreconditionFailed { .. })
+    ));
+    assert!(matches!(
+        c.put_small(
+            "/Photos/a.json",
+            b"{}",
+            "application/json",
+            &Precondition::Match("nope".into())
+        ),
+        Err(DavError::PreconditionFailed { .. })
+    ));
+    let listed = c.propfind_folder("/Photos/").expect("list");
+    assert_eq!(listed.files.len(), 1);
+    assert_eq!(
+        listed.files[0].etag, e1,
+        "listing and PUT etags compare equal once normalized"
+    );
+    assert_eq!(listed.files[0].size, Some(7));
+    let e2 = c
+        .put_small(
+            "/Photos/a.json",
+            b"{\"v\":22}",
+            "application/json",
+            &Precondition::Match(e1.clone()),
+        )
+        .expect("update")
+        .expect("etag");
+    assert_ne!(e1, e2);
+    assert!(matches!(
+        c.delete_file("/Photos/a.json", &e1),
+        Err(DavError::PreconditionFailed { .. })
+    ));
+    // Streamed blob up and down, hashed; more than the cap fails the download.
+    let blob = png(8, 8, 99);
+    let path = write(&dav.root().join("..").join("local"), "b.png", &blob);
+    c.put_file("/Photos/b.png", &path, "image/png", &Precondition::Create)
+        .expect("put file");
+    let mut f = tempfile::tempfile().expect("tmp");
+    let got = c
+        .get_to_file("/Photos/b.png", &mut f, blob.len() as u64, 0)
+        .expect("get");
+    assert_eq!(got.sha256, sha(&blob));
+    assert_eq!(got.size, blob.len() as u64);
+    assert!(c.get_to_file("/Photos/b.png", &mut f, 10, 0).is_err());
+    c.delete_file("/Photos/a.json", &e2)
+        .expect("delete with the right etag");
+}
