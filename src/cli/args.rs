@@ -122,14 +122,45 @@ pub enum Command {
     Backup,
     /// Restore a snapshot (the current database is snapshotted first); no FILE lists them
     RestoreBackup { file: Option<PathBuf> },
-    /// Check the database and the items; list flagged items
+    /// Check the database and the items; list flagged items; check every photo blob
     Doctor {
-        /// Also re-expand every recurring event and compare occurrences
+        /// Also re-expand every recurring event and compare occurrences, and re-hash the
+        /// photo blobs on the server
         #[arg(long)]
         deep: bool,
-        /// Rewrite derived columns that do not match the item text
+        /// Rewrite derived columns that do not match the item text; fetch missing or corrupt
+        /// photo blobs from the server
         #[arg(long)]
         repair: bool,
+    },
+    /// Photo references: add files, link them to contacts, events and to-dos, export them
+    #[command(subcommand)]
+    Photos(PhotosCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhotosCommand {
+    /// Copy photos (files, or folders recursively) into the blob store and add references
+    Add {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Caption for every photo added
+        #[arg(long, value_name = "T")]
+        caption: Option<String>,
+        /// Link every photo added to this contact, event or to-do (repeatable)
+        #[arg(long, value_name = "UID")]
+        link: Vec<String>,
+    },
+    /// Link a photo to a contact, event or to-do
+    Link { id: String, uid: String },
+    /// Remove a photo's link to a contact, event or to-do
+    Unlink { id: String, uid: String },
+    /// Set or clear (empty text) a photo's caption
+    Caption { id: String, caption: String },
+    /// Copy every live photo into DIR under its original file name
+    Export {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
 }
 

@@ -206,6 +206,17 @@ fn ask(question: &str) -> bool {
 
 /// Why an edited text cannot be saved: empty when it can.
 fn validate_edit(item: &crate::store::StoredItem, new: &[u8]) -> Vec<String> {
+    if item.kind == Kind::Photo {
+        // A photo reference's text is its JSON sidecar: it must stay one, about the same photo.
+        return match format::photo::from_sidecar(new) {
+            Ok(p) if p.id != item.uid => vec![format!(
+                "the id changed from {:?} to {:?}; an edit keeps the id",
+                item.uid, p.id
+            )],
+            Ok(_) => Vec::new(),
+            Err(reason) => vec![reason],
+        };
+    }
     let split = lines::split(new);
     let mut problems: Vec<String> = split
         .stray

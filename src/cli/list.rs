@@ -91,14 +91,7 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
         ListKind::Contacts => Kind::Contact,
         ListKind::Events => Kind::Event,
         ListKind::Todos => Kind::Todo,
-        ListKind::Photos => {
-            if ctx.json {
-                println!("[]");
-            } else {
-                println!("No photo references yet: photos arrive in a later version of Holdfast.");
-            }
-            return Ok(exit::OK);
-        }
+        ListKind::Photos => Kind::Photo,
     };
     let filter = Filter {
         kind: Some(kind),
@@ -126,6 +119,15 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
     }
     if kind == Kind::Contact && !ctx.json {
         return contact_table(ctx, &filter);
+    }
+    if kind == Kind::Photo && !ctx.json {
+        let items = ctx.store.list(&filter)?;
+        let photos: Vec<crate::store::StoredPhoto> = items
+            .into_iter()
+            .filter_map(crate::store::StoredPhoto::from_item)
+            .collect();
+        super::photos::print_table(&photos);
+        return Ok(exit::OK);
     }
     let items = ctx.store.list(&filter)?;
     if ctx.json {

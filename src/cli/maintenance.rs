@@ -50,9 +50,15 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
     } else {
         (Vec::new(), Vec::new())
     };
+    let photos = if integrity.is_empty() {
+        Some(super::photos::doctor(ctx, deep, repair)?)
+    } else {
+        None
+    };
+    let photos_unhealthy = photos.as_ref().is_some_and(|p| p.unhealthy());
     let code = if !integrity.is_empty() {
         exit::ERROR
-    } else if (!mismatched.is_empty() && !repair) || !flagged.is_empty() {
+    } else if (!mismatched.is_empty() && !repair) || !flagged.is_empty() || photos_unhealthy {
         exit::ITEM_ERRORS
     } else {
         exit::OK
@@ -70,6 +76,7 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
                 "flags": i.flags.names(),
                 "problems": i.problems.iter().map(|p| serde_json::json!({"line": p.line, "reason": p.reason})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "photos": photos,
             "healthy": code == exit::OK,
         });
         super::emit(&format!("{doc}\n"));
@@ -124,6 +131,9 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
             ]);
         }
         table::print(&["FLAGS", "KIND", "UID", "REASON"], &rows);
+    }
+    if let Some(p) = &photos {
+        super::photos::print_health(p, repair);
     }
     Ok(code)
 }

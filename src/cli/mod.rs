@@ -9,12 +9,13 @@ mod import;
 mod items;
 mod list;
 mod maintenance;
+mod photos;
 mod sync;
 mod table;
 
 use std::process::ExitCode;
 
-pub use args::{Args, Command, ListKind, NewCommand};
+pub use args::{Args, Command, ListKind, NewCommand, PhotosCommand};
 
 use crate::config::{self, Config};
 use crate::store::{Store, StoreError};
@@ -162,6 +163,7 @@ fn dispatch(args: Args) -> Outcome {
         Command::RestoreBackup { file } => maintenance::restore(&mut ctx, file.as_deref()),
         Command::Doctor { deep, repair } => maintenance::doctor(&mut ctx, deep, repair),
         Command::RestoreRemote { account } => sync::run(&ctx, account.as_deref(), false, true),
+        Command::Photos(p) => photos::run(&mut ctx, p),
     }
 }
 

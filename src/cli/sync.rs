@@ -76,9 +76,14 @@ pub fn run(
         timeout: Duration::from_secs(s.timeout_secs),
         ..Options::default()
     };
-    let handle = SyncHandle::spawn(
+    let photos: std::collections::HashMap<String, String> = accounts
+        .iter()
+        .filter_map(|a| a.photos_url.clone().map(|u| (a.name.clone(), u)))
+        .collect();
+    let handle = SyncHandle::spawn_with_photos(
         ctx.store.data_dir().to_path_buf(),
         setups,
+        photos,
         settings,
         options,
         None,
@@ -134,6 +139,26 @@ pub fn run(
                 eprintln!("  local data is untouched; the next sync picks up from here");
             }
         }
+        if let Some(p) = &r.photos {
+            if let Some(g) = &p.guard {
+                eprintln!(
+                    "holdfast: {}/photos: held back {} deletion(s): {}. Nothing local was \
+                     removed.\n  If the server is right: holdfast --sync \
+                     --accept-remote-deletions --account {}\n  If the server lost them: \
+                     holdfast restore-remote --account {} (uploads photos and sidecars back)",
+                    r.account, g.held_back, g.reason, r.account, r.account
+                );
+            }
+            for e in &p.errors {
+                eprintln!("holdfast: {}/photos: {e}", r.account);
+            }
+            if let Some(e) = &p.error {
+                eprintln!("holdfast: {}/photos: {e}", r.account);
+                if p.unreachable {
+                    eprintln!("  local photos are untouched; the next sync picks up from here");
+                }
+            }
+        }
     }
     Ok(code)
 }
@@ -141,7 +166,7 @@ pub fn run(
 /// 5 if a server was unreachable, else 4 if the guard held deletions, else 3 if anything else
 /// went wrong (item errors, a failed request), else 0.
 fn exit_code(reports: &[AccountReport]) -> u8 {
-    if reports.iter().any(|r| r.unreachable) {
+    if reports.iter().any(|r| r.any_unreachable()) {
         exit::UNREACHABLE
     } else if reports.iter().any(|r| r.guard_tripped()) {
         exit::GUARD
@@ -166,6 +191,24 @@ fn print_summary(reports: &[AccountReport], restore: bool) {
                 c.conflicts.to_string(),
                 c.errors.len().to_string(),
                 match &c.guard {
+                    Some(g) => format!("held {}", g.held_back),
+                    None => "ok".into(),
+                },
+            ]);
+        }
+    }
+    for r in reports {
+        if let Some(p) = &r.photos {
+            rows.push(vec![
+                r.account.clone(),
+                "photos".into(),
+                format!("{} (+{} blobs)", p.pulled, p.blobs_fetched),
+                format!("{} (+{} blobs)", p.pushed, p.blobs_uploaded),
+                p.moved_to_trash.to_string(),
+                p.deleted_remote.to_string(),
+                p.conflicts.to_string(),
+                (p.errors.len() + usize::from(p.error.is_some())).to_string(),
+                match &p.guard {
                     Some(g) => format!("held {}", g.held_back),
                     None => "ok".into(),
                 },

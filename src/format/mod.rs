@@ -12,6 +12,7 @@ pub mod input;
 pub mod lines;
 pub mod merge;
 pub mod occur;
+pub mod photo;
 pub mod recur;
 pub mod split;
 pub mod tz;

@@ -4,7 +4,7 @@
 //! UID inside a *collection*; every write makes a new *revision*; deleted items sit in the *trash*.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an item is. Stored as text in the database, so the names are part of the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -15,6 +15,8 @@ pub enum Kind {
     Todo,
     /// VJOURNAL entries: kept and exported, not shown by any view yet.
     Journal,
+    /// A photo reference: its text is the JSON sidecar (`PhotoRef`), its bytes a blob.
+    Photo,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Kind::Event => "event",
             Kind::Todo => "todo",
             Kind::Journal => "journal",
+            Kind::Photo => "photo",
         }
     }
 
@@ -33,6 +36,7 @@ impl Kind {
             "event" => Kind::Event,
             "todo" => Kind::Todo,
             "journal" => Kind::Journal,
+            "photo" => Kind::Photo,
             _ => return None,
         })
     }
@@ -43,6 +47,7 @@ impl Kind {
             Kind::Contact => "Contacts",
             Kind::Event | Kind::Journal => "Calendar",
             Kind::Todo => "Tasks",
+            Kind::Photo => PHOTOS_COLLECTION,
         }
     }
 
@@ -50,6 +55,7 @@ impl Kind {
     pub fn extension(self) -> &'static str {
         match self {
             Kind::Contact => "vcf",
+            Kind::Photo => "json",
             _ => "ics",
         }
     }
@@ -232,4 +238,86 @@ pub struct Revision {
     pub origin: String,
     pub deleted: bool,
     pub text: String,
+}
+
+/// The local collection photo references live in.
+pub const PHOTOS_COLLECTION: &str = "Photos";
+
+/// A photo reference: what Holdfast knows of one photo whose bytes sit in the blob store under
+/// their SHA-256. Stored (and synced, as `<id>.json`) as its JSON sidecar; every change is a
+/// revision like any item's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRef {
+    /// Marks the JSON as a Holdfast photo sidecar, and its version.
+    pub format: String,
+    /// The item UID (a UUID), also the sidecar's file name on the server.
+    pub id: String,
+    /// Lower-case hex SHA-256 of the photo's bytes: the blob's name.
+    pub sha256: String,
+    pub mime: String,
+    pub size: u64,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// EXIF DateTimeOriginal as the camera wrote it (local wall time: `YYYY-MM-DDTHH:MM:SS`,
+    /// with the EXIF offset appended when the camera recorded one).
+    #[serde(default)]
+    pub taken_at: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// The file name it was added from, used by `photos export`.
+    #[serde(default)]
+    pub original_name: Option<String>,
+    /// Where it was added from (informative: the blob does not depend on it).
+    #[serde(default)]
+    pub original_path: Option<String>,
+    /// UIDs of the contacts, events and to-dos it belongs to, sorted, no duplicates.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl PhotoRef {
+    /// The value of `format` this version writes.
+    pub const FORMAT: &'static str = "holdfast-photo/1";
+
+    /// Adds a link (kept sorted); false when it was there already.
+    pub fn link(&mut self, uid: &str) -> bool {
+        match self.links.binary_search_by(|l| l.as_str().cmp(uid)) {
+            Ok(_) => false,
+            Err(pos) => {
+                self.links.insert(pos, uid.to_string());
+                true
+            }
+        }
+    }
+
+    /// Removes a link; false when it was not there.
+    pub fn unlink(&mut self, uid: &str) -> bool {
+        let before = self.links.len();
+        self.links.retain(|l| l != uid);
+        self.links.len() != before
+    }
+
+    /// File extension for the blob's name on the server and in exports.
+    pub fn extension(&self) -> &'static str {
+        extension_for_mime(&self.mime)
+    }
+}
+
+/// `jpg`, `png` … for an image MIME type; `bin` for anything else.
+pub fn extension_for_mime(mime: &str) -> &'static str {
+    match mime {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/tiff" => "tiff",
+        "image/heic" => "heic",
+        "image/heif" => "heif",
+        _ => "bin",
+    }
 }

@@ -128,6 +128,13 @@ impl Store {
 
 fn rewrite_columns(tx: &Transaction<'_>, id: i64, d: &super::items::Derived) -> Result<()> {
     write_derived(tx, id, d)?;
+    if d.kind == crate::model::Kind::Photo {
+        let raw: Vec<u8> =
+            tx.query_row("SELECT raw FROM item_raw WHERE item_id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        super::photos::index_photo(tx, id, &raw)?;
+    }
     tx.execute("DELETE FROM occurrences WHERE item_id = ?1", [id])?;
     let (uid, flags, deleted, collection_id): (String, u32, bool, i64) = tx.query_row(
         "SELECT uid, flags, deleted_at IS NOT NULL, collection_id FROM items WHERE id = ?1",

@@ -62,6 +62,9 @@ pub(super) struct Derived {
 /// dependency choking on hostile input) must not cost the item: it is caught here, and the item
 /// is kept verbatim and flagged like any other unreadable text.
 pub(super) fn derive(raw: &[u8], problems: Vec<Problem>, window: (i64, i64)) -> Derived {
+    if format::photo::looks_like_sidecar(raw) {
+        return super::photos::derive_photo(raw, problems);
+    }
     let fallback = problems.clone();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         derive_unguarded(raw, problems, window)
@@ -328,6 +331,9 @@ pub(super) fn write(
             id
         }
     };
+    if d.kind == Kind::Photo {
+        super::photos::index_photo(tx, id, raw)?;
+    }
     let ctx = OccContext {
         item_id: id,
         uid,
@@ -434,6 +440,9 @@ impl Store {
         // appears twice in one batch, so its first version's rows never outlive it.
         let mut sink: Vec<OccRow> = Vec::new();
         let mut touched: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        // Contacts with a PHOTO: each photo becomes a reference linked to the card, after the
+        // batch is in (the card itself is stored as it came, I7).
+        let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
         for (inc, d) in derived {
             let found: Option<(i64, Vec<u8>, u32, Option<String>)> = tx
                 .prepare_cached(
@@ -446,6 +455,10 @@ impl Store {
                 })
                 .optional()?;
             let uid = inc.item.uid.clone();
+            let changed = !matches!(&found, Some((_, raw, _, _)) if *raw == inc.item.raw);
+            if changed && d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw) {
+                cards.push((uid.clone(), inc.item.raw.clone()));
+            }
             match found {
                 Some((_, raw, _, problems)) if raw == inc.item.raw => {
                     out.push(ImportOutcome::Unchanged {
@@ -506,6 +519,9 @@ impl Store {
         insert_occ_rows(&tx, &mut sink)?;
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
+        if !cards.is_empty() {
+            self.link_card_photos(&cards)?;
+        }
         Ok(out)
     }
 

@@ -9,10 +9,12 @@
 //! at any instant leaves a consistent database (I4). The data directory is 0700 and every file
 //! in it 0600 (I10).
 
+mod blobs;
 mod columns;
 mod health;
 mod items;
 mod occurrences;
+mod photos;
 mod query;
 mod review;
 mod snapshot;
@@ -24,9 +26,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, Staged, PHOTOS_DIR};
 pub use columns::{fold_for_search, Columns};
 pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
+pub use photos::{BlobRef, StoredPhoto, PHOTOS_REMOTE_KIND};
 pub use query::{ContactView, Filter, RawRef, DENSE};
 pub use review::{ConflictVersions, Resolution, SearchGroup, TreeRow, CONFLICT_REMOTE_ORIGIN};
 pub use snapshot::Backup;
@@ -184,6 +188,23 @@ const MIGRATIONS: &[&str] = &[
     -- which needs only the key, less these, instead of reading `deleted` from every row.
     CREATE INDEX occurrences_trashed ON occurrences(start) WHERE deleted = 1;
     "#,
+    // 7: photo references (items of kind 'photo' whose text is the JSON sidecar): the blob
+    // each needs, and the contacts, events and to-dos each is linked to, kept from the sidecar
+    // by every write. Derived data, rebuilt by `doctor --repair`.
+    r#"
+    CREATE TABLE photo_refs (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id),
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL
+    );
+    CREATE INDEX photo_refs_sha ON photo_refs(sha256);
+    CREATE TABLE photo_links (
+        target_uid TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        PRIMARY KEY (target_uid, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX photo_links_item ON photo_links(item_id);
+    "#,
 ];
 
 /// Errors of the store, worded for the person who will read them.
@@ -279,8 +300,12 @@ impl Store {
                 .map_err(io(path))?;
         }
         private_file(path)?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Write transactions take the write lock when they begin: a deferred one that read
+        // first and then writes fails at once with SQLITE_BUSY (no busy wait) when another
+        // connection wrote meanwhile, and the sync worker's threads and the UI each have one.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // The bundled SQLite has STAT4, which re-plans a statement whenever a bound value
         // changes; with hundreds of thousands of lookups per import that re-planning dominated.
         // A stable plan is what we want anyway.

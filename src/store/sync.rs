@@ -89,7 +89,8 @@ impl Store {
     pub fn bound_collections(&self, account: &str) -> Result<Vec<BoundCollection>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, name, account, href, coalesce(remote_kind, ''), sync_token, ctag
-             FROM collections WHERE account = ?1 AND href IS NOT NULL ORDER BY id",
+             FROM collections WHERE account = ?1 AND href IS NOT NULL
+               AND coalesce(remote_kind, '') != 'photos' ORDER BY id",
         )?;
         let rows = stmt.query_map([account], |r| {
             Ok(BoundCollection {
@@ -116,9 +117,10 @@ impl Store {
 
     /// Local collections not bound to any server collection, by name.
     pub fn unbound_collections(&self) -> Result<Vec<(i64, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name FROM collections WHERE href IS NULL ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name FROM collections WHERE href IS NULL
+                   AND coalesce(remote_kind, '') != 'photos' AND name != 'Photos' ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -266,7 +268,15 @@ impl Store {
             .iter()
             .map(|d| d.as_ref().map(|d| d.problems.clone()).unwrap_or_default())
             .collect();
+        let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
         for (w, d) in writes.into_iter().zip(derived) {
+            if let SyncWrite::Pull { item, .. } = &w {
+                if d.as_ref().is_some_and(|d| d.kind == Kind::Contact)
+                    && crate::format::photo::may_have_photo(&item.raw)
+                {
+                    cards.push((item.uid.clone(), item.raw.clone()));
+                }
+            }
             // Occurrence rows wait in `sink` only for items written once in this batch; an item
             // written twice flushes first so its old rows never outlive it.
             insert_occ_rows(&tx, &mut sink)?;
@@ -282,6 +292,10 @@ impl Store {
         }
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
+        // A contact's PHOTO becomes a linked reference (the card stays as it came, I7).
+        if !cards.is_empty() {
+            self.link_card_photos(&cards)?;
+        }
         Ok(problems)
     }
 

@@ -67,15 +67,28 @@ pub struct AccountReport {
     pub requests: u64,
     /// Snapshot taken before destructive changes, if any.
     pub snapshot: Option<String>,
+    /// The account's photos folder (`photos_url`), synced beside the collections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Box<super::photos::PhotoReport>>,
 }
 
 impl AccountReport {
     pub fn guard_tripped(&self) -> bool {
         self.collections.iter().any(|c| c.guard.is_some())
+            || self.photos.as_ref().is_some_and(|p| p.guard_tripped())
     }
 
     pub fn item_errors(&self) -> bool {
         self.collections.iter().any(|c| !c.errors.is_empty())
+            || self
+                .photos
+                .as_ref()
+                .is_some_and(|p| !p.errors.is_empty() || p.error.is_some())
+    }
+
+    /// The CalDAV/CardDAV server or the photos folder could not be reached.
+    pub fn any_unreachable(&self) -> bool {
+        self.unreachable || self.photos.as_ref().is_some_and(|p| p.unreachable)
     }
 }
 

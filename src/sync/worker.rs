@@ -2,13 +2,15 @@
 //! database connection. The TUI and `--sync` talk to it over channels: `SyncRequest` in,
 //! `SyncEvent` out. Nothing on the caller's side ever waits on the network.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::dav::{Client, Options};
 use super::engine::{restore_remote, sync_account, AccountReport, Progress, Settings};
+use super::photos::{restore_photos, sync_photos, PhotoReport};
 use crate::store::Store;
 
 /// One account, with its password already resolved by the caller (the worker never runs
@@ -80,13 +82,34 @@ impl SyncHandle {
         options: Options,
         interval: Option<Duration>,
     ) -> SyncHandle {
+        Self::spawn_with_photos(
+            data_dir,
+            accounts,
+            HashMap::new(),
+            settings,
+            options,
+            interval,
+        )
+    }
+
+    /// `spawn`, with each account's `photos_url` (account name → folder URL): those folders
+    /// are synced on their own thread beside the account's collections, so a dead photos
+    /// server never holds up the CalDAV/CardDAV part, nor the other way round.
+    pub fn spawn_with_photos(
+        data_dir: PathBuf,
+        accounts: Vec<AccountSetup>,
+        photos: HashMap<String, String>,
+        settings: Settings,
+        options: Options,
+        interval: Option<Duration>,
+    ) -> SyncHandle {
         let (req_tx, req_rx) = channel::<SyncRequest>();
         let (ev_tx, ev_rx) = channel::<SyncEvent>();
         let thread = std::thread::Builder::new()
             .name("holdfast-sync".into())
             .spawn(move || {
                 worker(
-                    data_dir, accounts, settings, options, interval, req_rx, ev_tx,
+                    data_dir, accounts, photos, settings, options, interval, req_rx, ev_tx,
                 )
             })
             .ok();
@@ -131,9 +154,11 @@ impl SyncHandle {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn worker(
     data_dir: PathBuf,
     accounts: Vec<AccountSetup>,
+    photos: HashMap<String, String>,
     settings: Settings,
     options: Options,
     interval: Option<Duration>,
@@ -177,29 +202,51 @@ fn worker(
             let _ = events.send(SyncEvent::Started {
                 account: a.name.clone(),
             });
-            let report = match Client::new(
-                &a.url,
-                a.username.as_deref(),
-                a.password.clone(),
-                options.clone(),
-            ) {
-                Ok(client) => {
-                    let mut progress = |p: Progress| {
-                        let _ = events.send(SyncEvent::Progress(p));
-                    };
-                    if restore {
-                        restore_remote(&mut store, &client, &a.name, &mut progress)
-                    } else {
-                        sync_account(&mut store, &client, &a.name, &settings, &mut progress)
+            let folder = photos.get(&a.name);
+            let report = std::thread::scope(|scope| {
+                let photo_thread = folder.map(|folder| {
+                    let (data_dir, settings, options) = (&data_dir, &settings, &options);
+                    std::thread::Builder::new()
+                        .name("holdfast-photos".into())
+                        .spawn_scoped(scope, move || {
+                            photo_round(data_dir, a, folder, settings, options, restore)
+                        })
+                });
+                let mut report = match Client::new(
+                    &a.url,
+                    a.username.as_deref(),
+                    a.password.clone(),
+                    options.clone(),
+                ) {
+                    Ok(client) => {
+                        let mut progress = |p: Progress| {
+                            let _ = events.send(SyncEvent::Progress(p));
+                        };
+                        if restore {
+                            restore_remote(&mut store, &client, &a.name, &mut progress)
+                        } else {
+                            sync_account(&mut store, &client, &a.name, &settings, &mut progress)
+                        }
                     }
-                }
-                Err(e) => AccountReport {
-                    account: a.name.clone(),
-                    unreachable: e.is_unreachable(),
-                    error: Some(e.to_string()),
-                    ..Default::default()
-                },
-            };
+                    Err(e) => AccountReport {
+                        account: a.name.clone(),
+                        unreachable: e.is_unreachable(),
+                        error: Some(e.to_string()),
+                        ..Default::default()
+                    },
+                };
+                report.photos = photo_thread.map(|t| {
+                    Box::new(match t.map(|t| t.join()) {
+                        Ok(Ok(r)) => r,
+                        _ => PhotoReport {
+                            url: folder.cloned().unwrap_or_default(),
+                            error: Some("the photo sync thread failed".into()),
+                            ..Default::default()
+                        },
+                    })
+                });
+                report
+            });
             log_report(&report);
             let _ = events.send(SyncEvent::AccountDone(report));
         }
@@ -225,5 +272,41 @@ fn log_report(r: &AccountReport) {
         for e in &c.errors {
             tracing::warn!(account = %r.account, collection = %c.collection, "{e}");
         }
+    }
+}
+
+/// One account's photo sync (or restore), on its own thread with its own database connection
+/// and HTTP client.
+fn photo_round(
+    data_dir: &Path,
+    a: &AccountSetup,
+    folder: &str,
+    settings: &Settings,
+    options: &Options,
+    restore: bool,
+) -> PhotoReport {
+    let failed = |e: String, unreachable: bool| PhotoReport {
+        url: folder.to_string(),
+        error: Some(e),
+        unreachable,
+        ..Default::default()
+    };
+    let mut store = match Store::open(data_dir) {
+        Ok(s) => s,
+        Err(e) => return failed(e.to_string(), false),
+    };
+    let client = match Client::new(
+        folder,
+        a.username.as_deref(),
+        a.password.clone(),
+        options.clone(),
+    ) {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string(), e.is_unreachable()),
+    };
+    if restore {
+        restore_photos(&mut store, &client, &a.name, folder)
+    } else {
+        sync_photos(&mut store, &client, &a.name, folder, settings)
     }
 }

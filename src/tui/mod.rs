@@ -14,6 +14,7 @@ pub mod keymap;
 mod mouse;
 mod panel_views;
 pub mod panels;
+pub mod photos;
 pub mod search;
 pub mod theme;
 pub mod views;

@@ -206,6 +206,7 @@ pub fn draw_search(f: &mut Frame<'_>, area: Rect, p: &SearchPanel, theme: &Theme
             Kind::Event => "Events",
             Kind::Todo => "To-dos",
             Kind::Journal => "Journal",
+            Kind::Photo => "Photos",
         };
         let plus = if g.more { "+" } else { "" };
         let shown = if g.total > g.rows.len() {

@@ -318,3 +318,101 @@ impl Drop for DavServer {
         let _ = self.child.wait();
     }
 }
+
+/// A plain WebDAV server (wsgidav, pinned in tests/servers/requirements.txt) serving a temp
+/// folder on a free 127.0.0.1 port, anonymous; killed with its process group on Drop. For the
+/// photos folder (`photos_url`): files on the server are files under `root()`.
+pub struct WebDav {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl WebDav {
+    pub fn start() -> WebDav {
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("tempdir for wsgidav");
+            let root = dir.path().join("share");
+            std::fs::create_dir_all(&root).expect("share dir");
+            let port = free_port();
+            let log_path = dir.path().join("server.log");
+            let log = std::fs::File::create(&log_path).expect("create server log");
+            let mut command = Command::new(python());
+            command
+                .args(["-m", "wsgidav.server.server_cli", "--host", "127.0.0.1"])
+                .args(["--port", &port.to_string(), "--root"])
+                .arg(&root)
+                .args(["--auth", "anonymous", "--no-config", "-q"])
+                .env("HOME", dir.path())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log handle"))
+                .stderr(log);
+            {
+                use std::os::unix::process::CommandExt;
+                command.process_group(0);
+            }
+            let child = command.spawn().expect("start wsgidav");
+            let mut server = WebDav { child, port, dir };
+            if server.wait_ready() {
+                return server;
+            }
+            last_log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        }
+        panic!("wsgidav did not start; last log:\n{last_log}");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + STARTUP;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let request = "OPTIONS / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+                let mut answer = [0u8; 12];
+                if stream.write_all(request.as_bytes()).is_ok()
+                    && stream.read(&mut answer).is_ok_and(|n| n > 0)
+                    && answer.starts_with(b"HTTP/")
+                {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// `http://127.0.0.1:PORT/PATH` (`path` without a leading '/').
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    /// The folder the server publishes as '/'.
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("share")
+    }
+}
+
+impl Drop for WebDav {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

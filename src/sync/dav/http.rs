@@ -13,6 +13,7 @@ use std::time::Duration;
 use reqwest::blocking::Client as ReqwestClient;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url};
+use sha2::{Digest, Sha256};
 
 use super::{DavError, Options, Result};
 
@@ -296,6 +297,223 @@ impl Http {
             headers,
             body: buf,
         })
+    }
+}
+
+/// What a streamed request ended with: the URL that answered, status and headers; the body
+/// went to the caller's sink (for a 2xx) or is here, capped, for an error.
+pub(crate) struct Streamed {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// Bytes written to the sink.
+    pub written: u64,
+    /// SHA-256 (lower-case hex) of those bytes, computed as they streamed by.
+    pub sha256: String,
+}
+
+impl Streamed {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+/// Time allowed for moving `bytes` of a blob: the usual timeout, plus a second per 256 KiB so a
+/// big photo over a slow link is not cut off while a dead server is still noticed.
+pub(crate) fn transfer_timeout(base: Duration, bytes: u64) -> Duration {
+    base + Duration::from_secs(bytes / (256 * 1024))
+}
+
+impl Http {
+    fn build(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, String)],
+    ) -> Result<reqwest::blocking::RequestBuilder, Failure> {
+        let mut request = self.client.request(method.clone(), url.clone());
+        if let Some(user) = &self.username {
+            request = request.basic_auth(user, self.password.as_deref());
+        }
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes());
+            let value = HeaderValue::from_str(value);
+            if let (Ok(name), Ok(value)) = (name, value) {
+                map.insert(name, value);
+            } else {
+                return Err(Failure::Final(DavError::Protocol {
+                    url: url.to_string(),
+                    reason: "a request header could not be encoded".into(),
+                }));
+            }
+        }
+        Ok(request.headers(map))
+    }
+
+    fn send_error(url: &Url, e: reqwest::Error) -> Failure {
+        let error = DavError::Unreachable {
+            url: url.to_string(),
+            reason: chain(&e),
+        };
+        if e.is_connect() {
+            Failure::Connect(error)
+        } else if e.is_builder() || e.is_redirect() {
+            Failure::Final(DavError::Protocol {
+                url: url.to_string(),
+                reason: chain(&e),
+            })
+        } else {
+            Failure::Transport(error)
+        }
+    }
+
+    /// PUT of a file's bytes, streamed from disk (a photo is never held in memory whole).
+    /// Retried only when no connection could be made; no redirects (a write is not replayed
+    /// somewhere else). Any status comes back; transport failures as errors.
+    pub fn put_file(
+        &self,
+        url: &Url,
+        headers: &[(&str, String)],
+        path: &std::path::Path,
+    ) -> Result<Reply> {
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome = (|| -> Result<Reply, Failure> {
+                let file = std::fs::File::open(path).map_err(|e| {
+                    Failure::Final(DavError::Protocol {
+                        url: url.to_string(),
+                        reason: format!("cannot read {}: {e}", path.display()),
+                    })
+                })?;
+                let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                let request = self
+                    .build(&Method::PUT, url, headers)?
+                    .timeout(transfer_timeout(self.options.timeout, len))
+                    .body(reqwest::blocking::Body::sized(file, len));
+                let response = request.send().map_err(|e| Self::send_error(url, e))?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let mut body = Vec::new();
+                let _ = response.take(64 * 1024).read_to_end(&mut body);
+                Ok(Reply {
+                    url: url.clone(),
+                    status,
+                    headers,
+                    body,
+                })
+            })();
+            match outcome {
+                Err(Failure::Connect(_)) if attempt < self.options.retries => {
+                    std::thread::sleep(self.options.backoff.saturating_mul(2u32.pow(attempt)));
+                    attempt += 1;
+                }
+                other => return other.map_err(Failure::into_error),
+            }
+        }
+    }
+
+    /// GET streamed into `sink` (truncated and rewritten on a retry), at most `max` bytes:
+    /// a longer body fails the request. `expected` (the size the listing gave) sets the
+    /// transfer timeout. A non-2xx status comes back with nothing written.
+    pub fn get_to_file(
+        &self,
+        url: &Url,
+        sink: &mut std::fs::File,
+        max: u64,
+        expected: u64,
+    ) -> Result<Streamed> {
+        use std::io::{Seek, Write};
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome = (|| -> Result<Streamed, Failure> {
+                sink.set_len(0)
+                    .and_then(|_| sink.seek(std::io::SeekFrom::Start(0)).map(|_| ()))
+                    .map_err(|e| {
+                        Failure::Final(DavError::Protocol {
+                            url: url.to_string(),
+                            reason: format!("cannot write the download: {e}"),
+                        })
+                    })?;
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                let response = self
+                    .build(&Method::GET, url, &[])?
+                    .timeout(transfer_timeout(self.options.timeout, expected))
+                    .send()
+                    .map_err(|e| Self::send_error(url, e))?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                if !status.is_success() {
+                    return Ok(Streamed {
+                        status,
+                        headers,
+                        written: 0,
+                        sha256: String::new(),
+                    });
+                }
+                if response.content_length().is_some_and(|l| l > max) {
+                    return Err(Failure::Final(too_big(url, max)));
+                }
+                let mut reader = response.take(max.saturating_add(1));
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut written = 0u64;
+                let mut hasher = Sha256::new();
+                loop {
+                    let n = match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            let reason = io_chain(&e);
+                            return Err(if is_timeout(&e) {
+                                Failure::Transport(DavError::Unreachable {
+                                    url: url.to_string(),
+                                    reason: format!("timed out reading the response: {reason}"),
+                                })
+                            } else {
+                                Failure::Final(DavError::Protocol {
+                                    url: url.to_string(),
+                                    reason: format!(
+                                        "response body truncated or unreadable: {reason}"
+                                    ),
+                                })
+                            });
+                        }
+                    };
+                    written += n as u64;
+                    if written > max {
+                        return Err(Failure::Final(too_big(url, max)));
+                    }
+                    hasher.update(&buf[..n]);
+                    sink.write_all(&buf[..n]).map_err(|e| {
+                        Failure::Final(DavError::Protocol {
+                            url: url.to_string(),
+                            reason: format!("cannot write the download: {e}"),
+                        })
+                    })?;
+                }
+                let sha256 = hasher
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                Ok(Streamed {
+                    status,
+                    headers,
+                    written,
+                    sha256,
+                })
+            })();
+            let retryable = matches!(outcome, Err(Failure::Connect(_) | Failure::Transport(_)));
+            if !retryable || attempt >= self.options.retries {
+                return outcome.map_err(Failure::into_error);
+            }
+            std::thread::sleep(self.options.backoff.saturating_mul(2u32.pow(attempt)));
+            attempt += 1;
+        }
     }
 }
 

@@ -21,9 +21,11 @@ use reqwest::{Method, StatusCode, Url};
 
 use self::http::{Http, Reply, Retry};
 use self::multistatus::Multistatus;
+pub use files::{normalize_etag, Downloaded, FileMember, Folder};
 
 mod delta;
 mod discover;
+mod files;
 mod http;
 mod multiget;
 mod multistatus;
