@@ -296,6 +296,7 @@ impl Store {
         let blobs = super::blobs::Blobs::new(&self.data_dir);
         let mut problems = Vec::new();
         let mut new: Vec<PhotoRef> = Vec::new();
+        let mut staged = Vec::new();
         for (contact_uid, raw) in cards {
             for f in photo::vcard_photos(raw) {
                 match f {
@@ -313,7 +314,15 @@ impl Store {
                             ));
                             continue;
                         };
-                        let got = blobs.ingest_bytes(&bytes)?;
+                        let (blob, got) = blobs.stage_bytes(&bytes)?;
+                        if let Some(b) = blob {
+                            if !staged
+                                .iter()
+                                .any(|s: &super::blobs::Staged| s.sha256 == b.sha256)
+                            {
+                                staged.push(b);
+                            }
+                        }
                         let known = new.iter().any(|p| {
                             p.sha256 == got.sha256 && p.links.first() == Some(contact_uid)
                         });
@@ -346,6 +355,8 @@ impl Store {
                 }
             }
         }
+        // The blobs are durable before any reference to them is.
+        blobs.install_all(staged)?;
         if !new.is_empty() {
             self.create_photos(&new, "vcard-photo")?;
         }
