@@ -248,3 +248,27 @@ fn calendar_keys_move_by_day_and_period() {
         vec![Effect::LoadCalendar]
     );
 }
+
+/// A list counted only part way (`more`): `G` asks for the whole count, then goes to the real
+/// last row and loads its page.
+#[test]
+fn bottom_of_a_list_counted_part_way_goes_to_the_real_end() {
+    let mut a = app();
+    a.update(Msg::Loaded(Loaded::Contacts {
+        rows: Vec::new(),
+        total: 2_080,
+        more: true,
+    }));
+    let fx = press(&mut a, KeyCode::Char('G'));
+    assert_eq!(fx, vec![Effect::LoadContacts]);
+    assert!(a.contacts.to_end, "the next load counts everything");
+    let fx = a.update(Msg::Loaded(Loaded::Contacts {
+        rows: Vec::new(),
+        total: 100_000,
+        more: false,
+    }));
+    assert_eq!(a.contacts.selected, 99_999);
+    assert!(!a.contacts.to_end);
+    assert_eq!(fx, vec![Effect::LoadContacts], "the last page is loaded");
+    assert!(a.contacts.offset + a.list_height >= 100_000);
+}

@@ -449,8 +449,8 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE kind = 'todo' AND parent IS NOT NULL
-             AND deleted_at IS NULL)",
+                "SELECT EXISTS (SELECT 1 FROM items INDEXED BY items_todo_parent
+             WHERE kind = 'todo' AND parent IS NOT NULL AND deleted_at IS NULL)",
             )?
             .query_row([], |r| r.get(0))?)
     }

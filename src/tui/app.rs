@@ -104,6 +104,9 @@ pub struct Paged {
     pub more: bool,
     /// Tree depth of each loaded row (to-dos: 0 top level, 1 a subtask …); empty: flat.
     pub depths: Vec<usize>,
+    /// `G` was pressed on a list counted only part way (`more`): the next load counts it all
+    /// and the selection then goes to its last row.
+    pub to_end: bool,
 }
 
 impl Paged {
@@ -633,6 +636,12 @@ impl App {
                 if self.contacts.selected >= total {
                     self.contacts.selected = total.saturating_sub(1);
                 }
+                if std::mem::take(&mut self.contacts.to_end) {
+                    let h = self.list_height;
+                    if self.contacts.select(total.saturating_sub(1), h) {
+                        return vec![Effect::LoadContacts];
+                    }
+                }
             }
             Loaded::Todos { rows, total, more } => {
                 self.todos.rows = rows;
@@ -734,6 +743,12 @@ impl App {
                 self.todos.more = more;
                 if self.todos.selected >= total {
                     self.todos.selected = total.saturating_sub(1);
+                }
+                if std::mem::take(&mut self.todos.to_end) {
+                    let h = self.list_height;
+                    if self.todos.select(total.saturating_sub(1), h) {
+                        return vec![Effect::LoadTodos];
+                    }
                 }
             }
             Loaded::Conflicts { items } => {
@@ -1017,6 +1032,10 @@ impl App {
             Action::PageDown => p.step(half, h),
             Action::PageUp => p.step(-half, h),
             Action::Top => p.select(0, h),
+            Action::Bottom if p.more && p.query.is_empty() => {
+                p.to_end = true;
+                true
+            }
             Action::Bottom => p.select(p.total.saturating_sub(1), h),
             _ => false,
         };

@@ -368,7 +368,7 @@ fn load(
                 query: Some(app.contacts.query.clone()).filter(|q| !q.is_empty()),
                 ..Filter::default()
             };
-            let (total, more) = count(store, &f)?;
+            let (total, more) = list_count(store, &f, &app.contacts, h)?;
             Loaded::Contacts {
                 rows: store.page_shaped(&f, app.contacts.offset, h, more)?,
                 total,
@@ -378,7 +378,9 @@ fn load(
         Effect::LoadTodos => {
             // Subtasks right under their parent, paged from SQL like every list.
             let f = todo_filter(app);
-            let (total, more) = count(store, &f)?;
+            // Counted only a good way past the screen (100,000 open to-dos are not counted
+            // for every frame); the count grows as the list is paged down.
+            let (total, more) = list_count(store, &f, &app.todos, h)?;
             Loaded::TodoTree {
                 rows: store.todo_tree_page(&f, app.todos.offset, h)?,
                 total,
@@ -514,6 +516,24 @@ fn count(store: &Store, f: &Filter) -> anyhow::Result<(usize, bool)> {
     } else {
         (store.count(f)?, false)
     })
+}
+
+/// How many rows a list has, counted only a good way past the screen (100,000 contacts are
+/// not counted for every frame; `more` says there are more, and the count grows as the list is
+/// paged down), or all of them when `G` asked for the end.
+fn list_count(
+    store: &Store,
+    f: &Filter,
+    p: &app::Paged,
+    h: usize,
+) -> anyhow::Result<(usize, bool)> {
+    if f.query.is_some() {
+        return count(store, f);
+    }
+    if p.to_end {
+        return Ok((store.count(f)?, false));
+    }
+    Ok(store.count_capped(f, p.offset + 4 * h + crate::store::DENSE)?)
 }
 
 fn todo_filter(app: &App) -> Filter {
