@@ -12,6 +12,7 @@ pub use super::form::{Form, FormKind};
 use super::form::{Outcome, Save};
 use super::keymap::{Action, Key, Keymap, Resolved};
 use super::panels::{Card, ConflictDetail, ConflictPanel};
+use super::preview::PreviewImage;
 use super::search::{Located, SearchPanel};
 use crate::format::compose::FieldId;
 use crate::model::{Kind, Revision};
@@ -314,6 +315,11 @@ pub enum Effect {
     LoadCard {
         id: i64,
     },
+    LoadPhotos,
+    /// The photo's file in the system viewer (`xdg-open`, `open`, or `$HOLDFAST_OPEN`).
+    OpenPhoto {
+        sha256: String,
+    },
 }
 
 /// Results the runtime feeds back.
@@ -351,6 +357,8 @@ pub enum Loaded {
         undo: Option<Effect>,
     },
     Failed(String),
+    /// Something done that changes nothing shown ("opened with xdg-open").
+    Message(String),
     FormError(String),
     /// An item to edit in a form.
     Editing {
@@ -379,6 +387,13 @@ pub enum Loaded {
     },
     Located(Located),
     Card(Card),
+    Photos {
+        rows: Vec<StoredItem>,
+        total: usize,
+        more: bool,
+    },
+    /// A decoded preview (from the preview thread).
+    Preview(PreviewImage),
 }
 
 /// Everything that can happen.
@@ -415,6 +430,14 @@ pub struct App {
     pending_key: Option<Key>,
     pub contacts: Paged,
     pub todos: Paged,
+    /// Photo references, paged like the other lists (rows are the references' items).
+    pub photos: Paged,
+    /// The last preview decoded (drawn when it is the selected photo's, at the pane's size).
+    pub preview: Option<PreviewImage>,
+    /// Why the Photos view shows no previews at all (`NO_COLOR` …); None: previews on.
+    pub preview_off: Option<String>,
+    /// Per account: what went wrong with its photos folder in the last sync (None: fine).
+    pub photo_sync: BTreeMap<String, String>,
     pub todo_filter: TodoFilter,
     pub calendar: Calendar,
     /// Typing into the filter of the current view.
@@ -446,6 +469,10 @@ impl App {
             pending_key: None,
             contacts: Paged::default(),
             todos: Paged::default(),
+            photos: Paged::default(),
+            preview: None,
+            preview_off: None,
+            photo_sync: BTreeMap::new(),
             todo_filter: TodoFilter::Open,
             calendar: Calendar {
                 mode: CalMode::Month,
@@ -487,6 +514,7 @@ impl App {
         match self.view {
             View::Contacts => Some(&mut self.contacts),
             View::Todos => Some(&mut self.todos),
+            View::Photos => Some(&mut self.photos),
             _ => None,
         }
     }
@@ -495,7 +523,7 @@ impl App {
         match self.view {
             View::Todos => Effect::LoadTodos,
             View::Calendar => Effect::LoadCalendar,
-            View::Photos => Effect::LoadStatus,
+            View::Photos => Effect::LoadPhotos,
             View::Contacts => Effect::LoadContacts,
         }
     }
@@ -518,6 +546,9 @@ impl App {
                 // A month cell's entries are read to its height.
                 if self.view == View::Calendar {
                     e.push(Effect::LoadCalendar);
+                }
+                if self.view == View::Photos {
+                    e.push(Effect::LoadPhotos);
                 }
                 e
             }
@@ -577,6 +608,14 @@ impl App {
                         )
                     })
                 })
+                .chain(r.photos.iter().filter_map(|p| {
+                    p.guard.as_ref().map(|g| {
+                        format!(
+                            "photos ({}): {} ({} photos held back)",
+                            p.url, g.reason, g.held_back
+                        )
+                    })
+                }))
                 .collect();
             if matches!(self.overlay, Some(Overlay::Form(_))) {
                 // A form being typed into is never replaced; the status bar keeps the state.
@@ -600,11 +639,14 @@ impl App {
         } else {
             SyncState::Ok { at: now }
         };
+        self.photos_done(&r);
+        let photos_pulled = r.photos.as_ref().map_or(0, |p| p.pulled + p.moved_to_trash);
         let pulled: usize = r
             .collections
             .iter()
             .map(|c| c.pulled + c.moved_to_trash)
-            .sum();
+            .sum::<usize>()
+            + photos_pulled;
         let conflicts: usize = r.collections.iter().map(|c| c.conflicts).sum();
         if conflicts > 0 {
             self.message = Some(format!(
@@ -620,6 +662,9 @@ impl App {
                 Effect::LoadTodos,
                 Effect::LoadCalendar,
             ]);
+            if self.view == View::Photos {
+                fx.push(Effect::LoadPhotos);
+            }
         }
         fx
     }
@@ -698,6 +743,9 @@ impl App {
                     Effect::LoadCalendar,
                     Effect::LoadStatus,
                 ];
+                if self.view == View::Photos {
+                    fx.push(Effect::LoadPhotos);
+                }
                 // The card and an open conflicts panel show what just changed.
                 self.card = None;
                 if matches!(self.overlay, Some(Overlay::Conflicts(_))) {
@@ -705,7 +753,7 @@ impl App {
                 }
                 return fx;
             }
-            Loaded::Failed(e) => self.message = Some(e),
+            Loaded::Failed(e) | Loaded::Message(e) => self.message = Some(e),
             Loaded::FormError(e) => {
                 if let Some(Overlay::Form(f)) = &mut self.overlay {
                     f.error = Some(e);
@@ -761,6 +809,15 @@ impl App {
                     self.card = Some(c);
                 }
             }
+            Loaded::Photos { rows, total, more } => {
+                self.photos.rows = rows;
+                self.photos.total = total;
+                self.photos.more = more;
+                if self.photos.selected >= total {
+                    self.photos.selected = total.saturating_sub(1);
+                }
+            }
+            Loaded::Preview(p) => self.preview = Some(p),
         }
         Vec::new()
     }
@@ -842,9 +899,7 @@ impl App {
             | Action::Top
             | Action::Bottom => self.motion(a, half),
             Action::Search => {
-                if self.view != View::Photos {
-                    self.searching = true;
-                }
+                self.searching = true;
                 Vec::new()
             }
             Action::Help => {
@@ -907,8 +962,10 @@ impl App {
                     View::Calendar => FormKind::Event,
                     View::Todos => FormKind::Todo,
                     View::Photos => {
-                        self.message =
-                            Some("photos are added with `holdfast photos add` (coming)".into());
+                        self.message = Some(
+                            "photos are added with `holdfast photos add PATH…` (or arrive by sync)"
+                                .into(),
+                        );
                         return Vec::new();
                     }
                 };
@@ -949,6 +1006,12 @@ impl App {
             Action::Conflicts => vec![Effect::LoadConflicts],
             Action::GlobalSearch => self.open_global_search(),
             Action::Open if self.view == View::Calendar => self.detail_effect(),
+            Action::Open | Action::OpenExternal if self.view == View::Photos => {
+                match self.selected_photo() {
+                    Some(p) => vec![Effect::OpenPhoto { sha256: p.sha256 }],
+                    None => Vec::new(),
+                }
+            }
             Action::Open if self.view == View::Contacts && self.contacts.current().is_some() => {
                 self.overlay = Some(Overlay::Card);
                 Vec::new()
@@ -974,7 +1037,7 @@ impl App {
             View::Contacts => self.contacts.current().map(|i| i.id),
             View::Todos => self.todos.current().map(|i| i.id),
             View::Calendar => self.calendar.detail.as_ref().map(|i| i.id),
-            View::Photos => None,
+            View::Photos => self.photos.current().map(|i| i.id),
         }
     }
 

@@ -71,6 +71,7 @@ actions! {
     History = "history": "revisions of the item (Enter reverts)",
     Filter = "filter": "to-dos: open / all / today / overdue",
     Open = "open": "open / confirm",
+    OpenExternal = "open_external": "photos: open in the system viewer",
     Back = "back": "back / cancel",
 }
 
