@@ -119,8 +119,13 @@ impl App {
 
 /// The Photos view: the list, and the selected photo's details and preview beside it.
 pub fn draw_photos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
-    let (list, detail) = layout(area);
     let p = &app.photos;
+    // Nothing to show in a detail pane: the list (and how to add photos) takes the width.
+    let (list, detail) = if p.rows.is_empty() {
+        (area, None)
+    } else {
+        layout(area)
+    };
     let page = PhotosPage {
         offset: p.offset,
         rows: p
@@ -356,8 +361,28 @@ impl Widget for PhotosList<'_> {
             .render(area, buf);
             return;
         }
-        let header =
-            Row::new(["TAKEN/ADDED", "SIZE", "PIXELS", "CAPTION", "LINKS"]).style(t.label());
+        // Narrow lists keep the date, caption and links (the detail pane has the rest).
+        let (pixels, size) = (area.width >= 78, area.width >= 50);
+        let pick = |cells: [String; 5]| -> Vec<String> {
+            let [date, sz, px, caption, links] = cells;
+            let mut v = vec![date];
+            if size {
+                v.push(sz);
+            }
+            if pixels {
+                v.push(px);
+            }
+            v.extend([caption, links]);
+            v
+        };
+        let header = Row::new(pick([
+            "TAKEN/ADDED".into(),
+            "SIZE".into(),
+            "PIXELS".into(),
+            "CAPTION".into(),
+            "LINKS".into(),
+        ]))
+        .style(t.label());
         let rows = self.page.rows.iter().enumerate().map(|(i, r)| {
             let links = match r.links.len() {
                 0 => String::new(),
@@ -369,32 +394,31 @@ impl Widget for PhotosList<'_> {
             } else {
                 r.caption.clone()
             };
-            let row = Row::new([
+            let row = Row::new(pick([
                 r.date.clone(),
                 r.size.clone(),
                 r.pixels.clone(),
                 caption,
                 links,
-            ]);
+            ]));
             if self.page.offset + i == self.page.selected {
                 row.style(t.selected())
             } else {
                 row
             }
         });
-        Table::new(
-            rows,
-            [
-                Constraint::Length(16),
-                Constraint::Length(8),
-                Constraint::Length(11),
-                Constraint::Fill(2),
-                Constraint::Fill(1),
-            ],
-        )
-        .header(header)
-        .block(block)
-        .render(area, buf);
+        let mut widths = vec![Constraint::Length(16)];
+        if size {
+            widths.push(Constraint::Length(8));
+        }
+        if pixels {
+            widths.push(Constraint::Length(11));
+        }
+        widths.extend([Constraint::Fill(2), Constraint::Fill(1)]);
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .render(area, buf);
     }
 }
 
