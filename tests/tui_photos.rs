@@ -308,3 +308,42 @@ fn photos_view_at_three_sizes() {
         insta::assert_snapshot!(name("photos_filtered_no_color"), render(&app, w, h));
     }
 }
+
+#[test]
+fn the_contact_card_and_the_event_detail_list_their_linked_photos() {
+    std::env::set_var("TZ", "UTC");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    store
+        .create(
+            "Contacts",
+            "c1",
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Zoe Miller\r\nEND:VCARD\r\n",
+            "test",
+        )
+        .expect("contact");
+    store
+        .create(
+            "Calendar",
+            "e1",
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:e1\r\n\
+              DTSTAMP:20260101T000000Z\r\nDTSTART:20260309T100000Z\r\nDTEND:20260309T110000Z\r\n\
+              SUMMARY:Birthday party\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            "test",
+        )
+        .expect("event");
+    fill(dir.path(), &mut store);
+    let (w, h) = (160, 48);
+    let mut app = app(&mut store, w, h);
+    press(&mut app, &mut store, KeyCode::Char('1'));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("2 linked"), "{screen}");
+    assert!(screen.contains("Beach at dawn · "), "{screen}");
+    assert!(screen.contains("Birthday cake · 00000000"), "{screen}");
+    press(&mut app, &mut store, KeyCode::Char('2'));
+    press(&mut app, &mut store, KeyCode::Char('a'));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("Birthday party"), "{screen}");
+    assert!(screen.contains("1 linked"), "{screen}");
+    assert!(screen.contains("Birthday cake · 00000000"), "{screen}");
+}

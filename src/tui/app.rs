@@ -176,6 +176,8 @@ pub struct Calendar {
     pub detail: Option<StoredItem>,
     /// Select this event (UID) on the cursor day once the days are loaded (a search hit).
     pub want: Option<String>,
+    /// Photos linked to the selected event: (its UID, the first few, how many).
+    pub detail_photos: Option<(String, Vec<String>, usize)>,
 }
 
 impl Calendar {
@@ -316,6 +318,10 @@ pub enum Effect {
         id: i64,
     },
     LoadPhotos,
+    /// The photos linked to an event (its detail pane lists them).
+    LoadLinkedPhotos {
+        uid: String,
+    },
     /// The photo's file in the system viewer (`xdg-open`, `open`, or `$HOLDFAST_OPEN`).
     OpenPhoto {
         sha256: String,
@@ -394,6 +400,11 @@ pub enum Loaded {
     },
     /// A decoded preview (from the preview thread).
     Preview(PreviewImage),
+    LinkedPhotos {
+        uid: String,
+        lines: Vec<String>,
+        total: usize,
+    },
 }
 
 /// Everything that can happen.
@@ -482,6 +493,7 @@ impl App {
                 entry: 0,
                 detail: None,
                 want: None,
+                detail_photos: None,
             },
             searching: false,
             overlay: None,
@@ -703,7 +715,16 @@ impl App {
                 self.calendar.entry = self.calendar.entry.min(n.saturating_sub(1));
                 return self.detail_effect();
             }
-            Loaded::Detail(item) => self.calendar.detail = item,
+            Loaded::Detail(item) => {
+                let uid = item.as_ref().map(|i| i.uid.clone());
+                self.calendar.detail = item;
+                if let Some(uid) = uid {
+                    return vec![Effect::LoadLinkedPhotos { uid }];
+                }
+            }
+            Loaded::LinkedPhotos { uid, lines, total } => {
+                self.calendar.detail_photos = Some((uid, lines, total));
+            }
             Loaded::Status { pending, flagged } => {
                 self.pending_changes = pending;
                 self.flagged = flagged;
