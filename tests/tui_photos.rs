@@ -347,3 +347,61 @@ fn the_contact_card_and_the_event_detail_list_their_linked_photos() {
     assert!(screen.contains("1 linked"), "{screen}");
     assert!(screen.contains("Birthday cake · 00000000"), "{screen}");
 }
+
+#[test]
+fn plus_links_the_photo_minus_unlinks_it_and_u_undoes() {
+    std::env::set_var("TZ", "UTC");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    store
+        .create(
+            "Contacts",
+            "c1",
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Zoe Miller\r\nEND:VCARD\r\n",
+            "test",
+        )
+        .expect("contact");
+    fill(dir.path(), &mut store);
+    let (w, h) = (80, 24);
+    let mut app = app(&mut store, w, h);
+    // The third photo, "Mountain hut", has no links.
+    typed(&mut app, &mut store, "jj");
+    let id = app.selected_photo().expect("selected").id;
+    let links = |store: &Store| store.photo(&id).expect("photo").photo.links;
+    press(&mut app, &mut store, KeyCode::Char('-'));
+    assert!(app.overlay.is_none());
+    assert!(app
+        .message
+        .clone()
+        .unwrap_or_default()
+        .contains("not linked"));
+    press(&mut app, &mut store, KeyCode::Char('+'));
+    typed(&mut app, &mut store, "zoe");
+    insta::assert_snapshot!("photos_link_picker_80x24", render(&app, w, h));
+    press(&mut app, &mut store, KeyCode::Enter);
+    assert!(app.overlay.is_none());
+    assert_eq!(links(&store), vec!["c1".to_string()]);
+    let msg = app.message.clone().unwrap_or_default();
+    assert!(msg.contains("linked to Zoe Miller"), "{msg}");
+    // The list shows it at once.
+    assert!(
+        render(&app, w, h).contains("Mountain hut        c1"),
+        "{}",
+        render(&app, w, h)
+    );
+    press(&mut app, &mut store, KeyCode::Char('u'));
+    assert!(links(&store).is_empty(), "u undid the link");
+    // Unlink: the picker lists the current links by name.
+    typed(&mut app, &mut store, "gg");
+    press(&mut app, &mut store, KeyCode::Char('-'));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("contact  Zoe Miller"), "{screen}");
+    press(&mut app, &mut store, KeyCode::Enter);
+    let first = app.selected_photo().expect("selected").id;
+    assert!(store.photo(&first).expect("photo").photo.links.is_empty());
+    press(&mut app, &mut store, KeyCode::Char('u'));
+    assert_eq!(
+        store.photo(&first).expect("photo").photo.links,
+        vec!["c1".to_string()]
+    );
+}

@@ -11,6 +11,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, M
 pub use super::form::{Form, FormKind};
 use super::form::{Outcome, Save};
 use super::keymap::{Action, Key, Keymap, Resolved};
+use super::link::{LinkOption, LinkPicker};
 use super::panels::{Card, ConflictDetail, ConflictPanel};
 use super::preview::PreviewImage;
 use super::search::{Located, SearchPanel};
@@ -247,6 +248,8 @@ pub enum Overlay {
     Search(SearchPanel),
     /// The selected contact's card, every field (narrow screens have no detail pane).
     Card,
+    /// Link the selected photo to something, or unlink it (`tui/link.rs`).
+    Link(LinkPicker),
 }
 
 /// What the runtime does for `update`. `Reopen` undoes a conflict resolution (flag again, and
@@ -318,6 +321,20 @@ pub enum Effect {
         id: i64,
     },
     LoadPhotos,
+    /// The link picker's search (contacts, events, to-dos).
+    LinkSearch {
+        query: String,
+    },
+    /// The photo's current links, named (the unlink picker).
+    LoadLinks {
+        photo: String,
+    },
+    /// Link (or unlink) photo `photo` to item `uid`.
+    Relink {
+        photo: String,
+        uid: String,
+        link: bool,
+    },
     /// The photos linked to an event (its detail pane lists them).
     LoadLinkedPhotos {
         uid: String,
@@ -404,6 +421,11 @@ pub enum Loaded {
         uid: String,
         lines: Vec<String>,
         total: usize,
+    },
+    /// What the link picker offers (`query`: the search it answers; None: current links).
+    LinkOptions {
+        query: Option<String>,
+        options: Vec<LinkOption>,
     },
 }
 
@@ -722,6 +744,7 @@ impl App {
                     return vec![Effect::LoadLinkedPhotos { uid }];
                 }
             }
+            Loaded::LinkOptions { query, options } => self.link_options(query, options),
             Loaded::LinkedPhotos { uid, lines, total } => {
                 self.calendar.detail_photos = Some((uid, lines, total));
             }
@@ -875,6 +898,9 @@ impl App {
         if let Some(Overlay::Search(_)) = self.overlay {
             return self.global_search_key(k);
         }
+        if let Some(Overlay::Link(_)) = self.overlay {
+            return self.link_key(k);
+        }
         let key = Key::from_event(&k);
         let action = match self.keymap.resolve(self.pending_key.take(), key) {
             Resolved::Action(a) => a,
@@ -1027,6 +1053,8 @@ impl App {
             Action::Conflicts => vec![Effect::LoadConflicts],
             Action::GlobalSearch => self.open_global_search(),
             Action::Open if self.view == View::Calendar => self.detail_effect(),
+            Action::LinkPhoto => self.open_link_picker(false),
+            Action::UnlinkPhoto => self.open_link_picker(true),
             Action::Open | Action::OpenExternal if self.view == View::Photos => {
                 match self.selected_photo() {
                     Some(p) => vec![Effect::OpenPhoto { sha256: p.sha256 }],
@@ -1184,7 +1212,9 @@ impl App {
             return self.conflicts_action(a);
         }
         match overlay {
-            Overlay::Search(_) | Overlay::Card | Overlay::Conflicts(_) => Vec::new(),
+            Overlay::Search(_) | Overlay::Card | Overlay::Conflicts(_) | Overlay::Link(_) => {
+                Vec::new()
+            }
             Overlay::Help { scroll } => {
                 match a {
                     Action::Down => *scroll = scroll.saturating_add(1),

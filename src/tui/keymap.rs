@@ -72,6 +72,8 @@ actions! {
     Filter = "filter": "to-dos: open / all / today / overdue",
     Open = "open": "open / confirm",
     OpenExternal = "open_external": "photos: open in the system viewer",
+    LinkPhoto = "link_photo": "photos: link to a contact, event or to-do",
+    UnlinkPhoto = "unlink_photo": "photos: unlink from one of its links",
     Back = "back": "back / cancel",
 }
 

@@ -11,6 +11,7 @@ mod calendar_view;
 mod effects;
 pub mod form;
 pub mod keymap;
+pub mod link;
 mod mouse;
 mod panel_views;
 pub mod panels;
@@ -392,6 +393,9 @@ fn load(
 ) -> anyhow::Result<Option<Loaded>> {
     let h = app.list_height;
     if let Some(r) = effects::load(store, app, &e) {
+        return r.map(Some);
+    }
+    if let Some(r) = link::load(store, &e) {
         return r.map(Some);
     }
     Ok(Some(match e {

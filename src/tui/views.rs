@@ -581,6 +581,7 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
         }
         Overlay::Conflicts(p) => super::panel_views::draw_conflicts(f, area, app, p, theme),
         Overlay::Search(p) => super::panel_views::draw_search(f, area, p, theme),
+        Overlay::Link(p) => super::link::draw(f, area, p, theme),
         Overlay::Card => super::panel_views::draw_card(f, area, app, theme),
         Overlay::Form(form) => super::form::draw(f, area, form, theme),
     }
