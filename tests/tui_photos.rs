@@ -405,3 +405,52 @@ fn plus_links_the_photo_minus_unlinks_it_and_u_undoes() {
         vec!["c1".to_string()]
     );
 }
+
+#[test]
+fn capital_p_sets_the_card_photo_to_a_small_thumbnail_and_u_undoes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    let card =
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Zoe Miller\r\nNOTE:kept\r\nEND:VCARD\r\n";
+    store
+        .create("Contacts", "c1", card, "test")
+        .expect("contact");
+    // A big photo (1600×1200) linked to the contact.
+    let blobs = Blobs::new(dir.path());
+    let sha = blobs.ingest_bytes(&png(1600, 1200)).expect("blob").sha256;
+    store
+        .create_photos(&[photo(0, &sha, "Portrait", &["c1"])], "test")
+        .expect("photo");
+    let (w, h) = (100, 30);
+    let mut app = app(&mut store, w, h);
+    press(&mut app, &mut store, KeyCode::Char('1'));
+    press(&mut app, &mut store, KeyCode::Char('P'));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("photo    Portrait"), "{screen}");
+    press(&mut app, &mut store, KeyCode::Enter);
+    let msg = app.message.clone().unwrap_or_default();
+    assert!(msg.contains("card photo set"), "{msg}");
+    let item = store.find("c1", None).expect("contact");
+    let photos = holdfast::format::photo::vcard_photos(&item.raw);
+    assert_eq!(photos.len(), 1, "{}", String::from_utf8_lossy(&item.raw));
+    assert!(
+        item.raw.len() < 100_000,
+        "the card stays small: {}",
+        item.raw.len()
+    );
+    let text = String::from_utf8_lossy(&item.raw).to_string();
+    assert!(text.contains("NOTE:kept"), "{text}");
+    // The thumbnail is a JPEG of at most 256 px.
+    let thumb = holdfast::tui::link::card_thumbnail(&blobs.path(&sha)).expect("thumbnail");
+    let img = image::load_from_memory(&thumb).expect("decodes");
+    assert!(
+        img.width() <= 256 && img.height() <= 256,
+        "{}×{}",
+        img.width(),
+        img.height()
+    );
+    assert_eq!(&thumb[..2], &[0xFF, 0xD8], "a JPEG");
+    press(&mut app, &mut store, KeyCode::Char('u'));
+    let item = store.find("c1", None).expect("contact");
+    assert_eq!(item.raw, card.to_vec(), "u gives the card back as it was");
+}

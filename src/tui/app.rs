@@ -329,6 +329,11 @@ pub enum Effect {
     LoadLinks {
         photo: String,
     },
+    /// The contact's card photo becomes a thumbnail of photo `photo`.
+    SetCardPhoto {
+        contact: i64,
+        photo: String,
+    },
     /// Link (or unlink) photo `photo` to item `uid`.
     Relink {
         photo: String,
@@ -1055,6 +1060,7 @@ impl App {
             Action::Open if self.view == View::Calendar => self.detail_effect(),
             Action::LinkPhoto => self.open_link_picker(false),
             Action::UnlinkPhoto => self.open_link_picker(true),
+            Action::SetContactPhoto => self.open_card_photo_picker(),
             Action::Open | Action::OpenExternal if self.view == View::Photos => {
                 match self.selected_photo() {
                     Some(p) => vec![Effect::OpenPhoto { sha256: p.sha256 }],

@@ -1,6 +1,9 @@
 //! Linking the selected photo to a contact, event or to-do (`+`), or unlinking it (`-`): a small
 //! picker over the store's search (to link) or the photo's current links (to unlink). The
 //! change goes through the same store calls as `holdfast photos link|unlink` and `u` undoes it.
+//! On the Contacts view `P` uses the same picker over the photos linked to the contact to make
+//! one the card's own photo: a ≤ 256 px JPEG thumbnail goes into the card, the full photo stays
+//! in the blob store.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -22,6 +25,8 @@ pub struct LinkPicker {
     pub photo: String,
     /// Choosing a link to remove (else one to add).
     pub unlink: bool,
+    /// Choosing the card photo of this contact (item id) among the photos linked to it.
+    pub card: Option<i64>,
     pub query: String,
     pub options: Vec<LinkOption>,
     pub selected: usize,
@@ -70,6 +75,22 @@ impl App {
         }
     }
 
+    /// `P` on the Contacts view: the photos linked to the selected contact, to pick its photo.
+    pub(crate) fn open_card_photo_picker(&mut self) -> Vec<Effect> {
+        if self.view != View::Contacts {
+            return Vec::new();
+        }
+        let Some(c) = self.contacts.current() else {
+            return Vec::new();
+        };
+        let (id, uid) = (c.id, c.uid.clone());
+        self.overlay = Some(Overlay::Link(LinkPicker {
+            card: Some(id),
+            ..LinkPicker::default()
+        }));
+        vec![Effect::LoadLinks { photo: uid }]
+    }
+
     /// Keys while the picker is open: typing searches (link), arrows move, Enter picks.
     pub(crate) fn link_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let Some(Overlay::Link(p)) = &mut self.overlay else {
@@ -77,35 +98,43 @@ impl App {
         };
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         let last = p.options.len().saturating_sub(1);
+        // Typing searches only when linking; the other two lists move with j/k too.
+        let listing = p.unlink || p.card.is_some();
         match k.code {
             KeyCode::Esc => self.overlay = None,
             KeyCode::Char('c') if ctrl => self.overlay = None,
             KeyCode::Down | KeyCode::Tab => p.selected = (p.selected + 1).min(last),
             KeyCode::Char('n') if ctrl => p.selected = (p.selected + 1).min(last),
-            KeyCode::Char('j') if p.unlink => p.selected = (p.selected + 1).min(last),
+            KeyCode::Char('j') if listing => p.selected = (p.selected + 1).min(last),
             KeyCode::Up | KeyCode::BackTab => p.selected = p.selected.saturating_sub(1),
             KeyCode::Char('p') if ctrl => p.selected = p.selected.saturating_sub(1),
-            KeyCode::Char('k') if p.unlink => p.selected = p.selected.saturating_sub(1),
+            KeyCode::Char('k') if listing => p.selected = p.selected.saturating_sub(1),
             KeyCode::Enter => {
                 let Some(o) = p.options.get(p.selected) else {
                     return Vec::new();
                 };
-                let e = Effect::Relink {
-                    photo: p.photo.clone(),
-                    uid: o.uid.clone(),
-                    link: !p.unlink,
+                let e = match p.card {
+                    Some(contact) => Effect::SetCardPhoto {
+                        contact,
+                        photo: o.uid.clone(),
+                    },
+                    None => Effect::Relink {
+                        photo: p.photo.clone(),
+                        uid: o.uid.clone(),
+                        link: !p.unlink,
+                    },
                 };
                 self.overlay = None;
                 return vec![e];
             }
-            KeyCode::Backspace if !p.unlink => {
+            KeyCode::Backspace if !listing => {
                 p.query.pop();
                 p.selected = 0;
                 return vec![Effect::LinkSearch {
                     query: p.query.clone(),
                 }];
             }
-            KeyCode::Char(c) if !p.unlink && !ctrl => {
+            KeyCode::Char(c) if !listing && !ctrl => {
                 p.query.push(c);
                 p.selected = 0;
                 return vec![Effect::LinkSearch {
@@ -142,6 +171,7 @@ fn kind_name(k: Option<Kind>) -> &'static str {
         Some(Kind::Contact) => "contact",
         Some(Kind::Event) => "event",
         Some(Kind::Todo) => "to-do",
+        Some(Kind::Photo) => "photo",
         Some(_) => "item",
         None => "",
     }
@@ -151,7 +181,10 @@ fn kind_name(k: Option<Kind>) -> &'static str {
 pub(super) fn load(store: &mut Store, e: &Effect) -> Option<anyhow::Result<Loaded>> {
     Some(match e {
         Effect::LinkSearch { query } => search(store, query),
+        // On the Contacts view the "photo" is the contact's UID: the photos linked to it.
+        Effect::LoadLinks { photo } if app_card(store, photo) => linked_to(store, photo),
         Effect::LoadLinks { photo } => links(store, photo),
+        Effect::SetCardPhoto { contact, photo } => card_photo(store, *contact, photo),
         Effect::Relink { photo, uid, link } => relink(store, photo, uid, *link),
         _ => return None,
     })
@@ -174,6 +207,86 @@ fn search(store: &Store, query: &str) -> anyhow::Result<Loaded> {
     Ok(Loaded::LinkOptions {
         query: Some(query.to_string()),
         options,
+    })
+}
+
+/// Whether `uid` names a contact (the card-photo picker) rather than a photo.
+fn app_card(store: &Store, uid: &str) -> bool {
+    store.find(uid, None).is_ok_and(|i| i.kind == Kind::Contact)
+}
+
+/// The photos linked to a contact, for the card-photo picker.
+fn linked_to(store: &Store, uid: &str) -> anyhow::Result<Loaded> {
+    let options = store
+        .photos_linked_to(uid)?
+        .into_iter()
+        .filter_map(|id| store.photo(&id).ok())
+        .map(|sp| LinkOption {
+            label: sp
+                .photo
+                .caption
+                .clone()
+                .or_else(|| sp.photo.original_name.clone())
+                .unwrap_or_else(|| format!("photo {}", sp.photo.sha256.get(..12).unwrap_or(""))),
+            uid: sp.photo.id,
+            kind: Some(Kind::Photo),
+        })
+        .collect();
+    Ok(Loaded::LinkOptions {
+        query: None,
+        options,
+    })
+}
+
+/// Longest side of the thumbnail a card carries (the full photo stays in the blob store).
+const CARD_THUMBNAIL_PX: u32 = 256;
+
+/// The photo as a small JPEG for a card: at most 256 px, quality lowered until it fits.
+pub fn card_thumbnail(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let img = image::ImageReader::open(path)
+        .map_err(|e| format!("cannot read the photo's file ({}): {e}", path.display()))?
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the photo's file: {e}"))?
+        .decode()
+        .map_err(|e| format!("the photo cannot be decoded: {e}"))?;
+    let small = img
+        .thumbnail(CARD_THUMBNAIL_PX, CARD_THUMBNAIL_PX)
+        .into_rgb8();
+    for quality in [85u8, 70, 50, 30] {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(&small)
+            .map_err(|e| format!("the thumbnail cannot be written: {e}"))?;
+        if out.len() <= crate::format::photo::CARD_THUMBNAIL_MAX {
+            return Ok(out);
+        }
+    }
+    Err("the thumbnail stays too large for a card".into())
+}
+
+/// `P` then Enter: the card's PHOTO becomes a thumbnail of the photo (one revision, undoable).
+fn card_photo(store: &mut Store, contact: i64, photo: &str) -> anyhow::Result<Loaded> {
+    let item = store.get(contact)?;
+    let sp = store.photo(photo)?;
+    let path = crate::store::Blobs::new(store.data_dir()).path(&sp.photo.sha256);
+    if !path.exists() {
+        anyhow::bail!("the photo's file is not here yet: a sync fetches it");
+    }
+    let thumb = card_thumbnail(&path).map_err(|e| anyhow::anyhow!(e))?;
+    let raw =
+        crate::format::photo::set_card_photo(&item.raw, &thumb).map_err(|e| anyhow::anyhow!(e))?;
+    let before = item.rev;
+    store.update(&item, &raw, "photo", false)?;
+    Ok(Loaded::Changed {
+        message: format!(
+            "{}: card photo set ({} KB thumbnail; u undoes)",
+            label(&item),
+            thumb.len().div_ceil(1000)
+        ),
+        undo: Some(Effect::Revert {
+            id: contact,
+            rev: before,
+        }),
     })
 }
 
@@ -244,14 +357,16 @@ fn relink(store: &mut Store, photo: &str, uid: &str, link: bool) -> anyhow::Resu
 pub fn draw(f: &mut Frame<'_>, area: Rect, p: &LinkPicker, theme: &Theme) {
     let rect = centered(area, 60, 14);
     f.render_widget(Clear, rect);
-    let title = if p.unlink {
+    let title = if p.card.is_some() {
+        " The card's photo: one linked to the contact · Enter sets · Esc "
+    } else if p.unlink {
         " Unlink the photo from… · Enter unlinks · Esc "
     } else {
         " Link the photo to… · type to search · Enter links · Esc "
     };
     let w = rect.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
-    if !p.unlink {
+    if !p.unlink && p.card.is_none() {
         lines.push(Line::from(vec![
             Span::styled("> ", theme.label()),
             Span::raw(p.query.clone()),
@@ -260,7 +375,9 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, p: &LinkPicker, theme: &Theme) {
     }
     if p.options.is_empty() {
         lines.push(Line::styled(
-            if p.query.is_empty() {
+            if p.card.is_some() {
+                "no photo is linked to this contact: + in the Photos view links one"
+            } else if p.query.is_empty() {
                 "a name, a summary: contacts, events and to-dos match"
             } else {
                 "nothing matches"
