@@ -138,7 +138,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     } else {
         preview::picker_from_env(true)
     };
-    if picker.is_none() {
+    if picker.is_none() && !launch.exit_after_first_frame {
         app.preview_off = Some("(previews off: NO_COLOR or HOLDFAST_PREVIEW=off; o opens)".into());
     }
     let previewer = picker.map(|p| preview::Previewer::start(p, tx.clone()));
