@@ -454,3 +454,31 @@ fn capital_p_sets_the_card_photo_to_a_small_thumbnail_and_u_undoes() {
     let item = store.find("c1", None).expect("contact");
     assert_eq!(item.raw, card.to_vec(), "u gives the card back as it was");
 }
+
+#[test]
+fn a_preview_that_missed_its_file_is_asked_again_after_a_sync_fetched_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    fill(dir.path(), &mut store);
+    let mut app = app(&mut store, 80, 24);
+    press(&mut app, &mut store, KeyCode::Char('j'));
+    let (sha, cells) = app.preview_wanted().expect("wanted");
+    // The second photo's file is not here: the preview thread says so.
+    let missed = halfblock_preview(dir.path(), &sha, cells);
+    assert!(missed.image.is_err());
+    app.update(Msg::Loaded(Loaded::Preview(missed)));
+    assert!(render(&app, 80, 24).contains("file is not here"));
+    assert_eq!(app.preview_wanted(), None);
+    app.update(Msg::SyncDone {
+        report: AccountReport {
+            account: "home".into(),
+            photos: Some(Box::new(PhotoReport {
+                blobs_fetched: 1,
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+        now: 1_773_050_000,
+    });
+    assert_eq!(app.preview_wanted(), Some((sha, cells)));
+}

@@ -173,6 +173,10 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                 queue.push(m);
             }
             for m in queue {
+                if matches!(m, Msg::Loaded(Loaded::Preview(_))) {
+                    // Answered: the same photo may be asked for again (a file that arrived).
+                    asked = None;
+                }
                 if matches!(m, Msg::HorizonExtended) {
                     extending = false;
                     if app.message.as_deref() == Some(EXTENDING) {

@@ -86,6 +86,10 @@ impl App {
             self.photo_sync.remove(&r.account);
             return;
         };
+        // A file the preview missed may have arrived: it is decoded again.
+        if p.blobs_fetched > 0 && self.preview.as_ref().is_some_and(|x| x.image.is_err()) {
+            self.preview = None;
+        }
         let note = if p.unreachable {
             Some("photos offline".to_string())
         } else if p.guard.is_some() {
