@@ -649,6 +649,10 @@ fn e2e_hanging_photos_server_never_blocks_the_ui() {
     step(&mut s, "4", "4 shows the photos", &|t| {
         t.contains("Photos (1 of 3)") && t.contains("photo-0.png")
     });
+    // The preview (half-blocks in this terminal) arrives from its thread.
+    expect_screen(&s, STEP, "the selected photo's preview is drawn", |t| {
+        t.contains('▀') || t.contains('▄')
+    });
     step(&mut s, "j", "j selects the second photo", &|t| {
         t.contains("Photos (2 of 3)")
     });
