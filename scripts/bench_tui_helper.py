@@ -440,6 +440,27 @@ def cmd_timed(a):
     cmd_cmd(a)
 
 
+def cmd_pngs(a):
+    """`--count` distinct, decodable 16×16 PNGs in `--dir` (real files for `photos add`; zlib
+    from the standard library, so no imaging package is needed)."""
+    import zlib
+    os.makedirs(a.dir, exist_ok=True)
+
+    def chunk(t, d):
+        c = t + d
+        return struct.pack(">I", len(d)) + c + struct.pack(">I", zlib.crc32(c) & 0xFFFFFFFF)
+
+    for i in range(a.count):
+        # Each image differs (its index in the first pixels), so no two share a blob.
+        rows = b"".join(b"\0" + bytes(((i >> (8 * (k % 3))) + y * 16 + k) & 0xFF for k in range(48))
+                        for y in range(16))
+        png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+               + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+        with open(os.path.join(a.dir, f"p{i:06d}.png"), "wb") as f:
+            f.write(png)
+    return 0
+
+
 # --- report -------------------------------------------------------------------------------------------
 def cmd_report(a):
     recs = [json.loads(l) for l in open(a.json) if l.strip()]
@@ -465,17 +486,23 @@ def cmd_report(a):
             ok_all = False
         L.append(f"| {metric} | {value} | {budget} | {'–' if ok is None else ('pass' if ok else '**FAIL**')} |")
 
+    photos = (f"{int(meta.get('photos_small', 10)):,}", f"{int(meta.get('photos_big', 10000)):,}")
     for v in ["contacts", "calendar", "todos", "photos"]:
         s, b = ff.get(("small", v)), ff.get(("big", v))
         if not (s and b):
             continue
         ratio = b["median"] / s["median"]
-        row(f"first frame, {v}: 100 → {big} (median {ms(s['median'])} → {ms(b['median'])}; "
+        sizes = f"{photos[0]} → {photos[1]} photo refs" if v == "photos" else f"100 → {big}"
+        row(f"first frame, {v}: {sizes} (median {ms(s['median'])} → {ms(b['median'])}; "
             f"to exit {ms(s['exit_median'])} → {ms(b['exit_median'])})", f"×{ratio:.2f}", "≤ 1.5", ratio <= 1.5)
     for key, label in [(("after-import", "calendar"), f"first launch after import, {big}, calendar view")]:
         r = ff.get(key)
         if r:
             row(label + " (one run; occurrence horizon may be extended)", ms(r["median"]), "reported", None)
+    for name in ("photos-add-big", "photos-add-small"):
+        if name in cmds:
+            row(f"`holdfast photos add` of {photos[1] if name.endswith('big') else photos[0]} PNGs, "
+                f"{name[11:]} (untimed setup, one run)", f"{cmds[name]['median']:.2f} s", "reported", None)
     for name in ("import-big", "import-small"):
         if name in cmds:
             row(f"`holdfast import all.vcf all.ics`, {name[7:]} (untimed setup, one run)",
@@ -552,12 +579,14 @@ def main():
         p = sub.add_parser(n); common(p)
         p.add_argument("--runs", type=int, default=1); p.add_argument("--env-json")
         p.add_argument("cmd", nargs=argparse.REMAINDER)
+    p = sub.add_parser("pngs")
+    p.add_argument("--count", type=int, required=True); p.add_argument("--dir", required=True)
     p = sub.add_parser("report")
     p.add_argument("--json", required=True); p.add_argument("--md", required=True)
     p.add_argument("--meta", nargs="*", default=[])
     a = ap.parse_args()
     fn = {"firstframe": cmd_firstframe, "typing": cmd_typing, "idle": cmd_idle, "rss": cmd_rss,
-          "cmd": cmd_cmd, "timed": cmd_timed, "report": cmd_report}[a.cmd_name]
+          "cmd": cmd_cmd, "timed": cmd_timed, "pngs": cmd_pngs, "report": cmd_report}[a.cmd_name]
     sys.exit(fn(a) or 0)
 
 

@@ -31,6 +31,8 @@ const ROOMS: &[(&str, &[&str])] = &[
     ("indicatif", &["cli"]),
     ("ratatui", &["tui"]),
     ("crossterm", &["tui"]),
+    ("ratatui_image", &["tui"]),
+    ("image", &["tui"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

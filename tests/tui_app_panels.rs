@@ -323,6 +323,7 @@ fn the_card_loads_for_the_selected_contact_and_opens_on_narrow_screens() {
         id: 1,
         fields: Vec::new(),
         loading: false,
+        ..Card::default()
     })));
     assert_eq!(
         press(&mut a, KeyCode::Char('j')),

@@ -34,6 +34,11 @@ struct Screen {
 
 impl Screen {
     fn spawn(home: &Home) -> Screen {
+        Screen::spawn_env(home, &[])
+    }
+
+    /// `spawn` with extra environment variables (an empty value removes the variable).
+    fn spawn_env(home: &Home, env: &[(&str, &str)]) -> Screen {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -52,6 +57,13 @@ impl Screen {
         cmd.env("TERM", "xterm-256color");
         cmd.env("EDITOR", "/bin/false");
         cmd.env_remove("VISUAL");
+        for (k, v) in env {
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
         let child = pty
             .slave
             .spawn_command(cmd)
@@ -564,4 +576,176 @@ fn e2e_hanging_server_never_blocks_the_ui() {
         status.success(),
         "exit status {status:?} after {took:?}; the screen shows:\n{screen}"
     );
+}
+
+/// Real PNGs in a folder, added with `holdfast photos add` (captions "Photo 0" …).
+fn add_photos(home: &Home, n: u32) -> std::path::PathBuf {
+    let dir = home.root().join("pictures");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for i in 0..n {
+        let img = image::RgbImage::from_fn(120, 80, |x, y| {
+            image::Rgb([(x * 2) as u8, (y * 3) as u8, (i * 40) as u8])
+        });
+        img.save(dir.join(format!("photo-{i}.png")))
+            .expect("write png");
+    }
+    home.ok(&["photos", "add", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(home.list("photos", &[]).len(), n as usize, "photos added");
+    dir
+}
+
+#[test]
+fn e2e_hanging_photos_server_never_blocks_the_ui() {
+    let home = Home::new();
+    import_fixtures(&home);
+    add_photos(&home, 3);
+    let (port, accepted) = hanging_server();
+    let config = home.root().join("config.toml");
+    // The CalDAV/CardDAV server refuses at once; the photos folder accepts and never answers.
+    std::fs::write(
+        &config,
+        format!(
+            "[[account]]\nname = \"home\"\nurl = \"http://127.0.0.1:1/\"\n\
+             photos_url = \"http://127.0.0.1:{port}/photos/\"\n\
+             username = \"u\"\npassword = \"p\"\n\n[sync]\ntimeout_secs = 30\n"
+        ),
+    )
+    .expect("write config");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod 600");
+    }
+    // With colours (no NO_COLOR): the half-block preview runs on its thread meanwhile.
+    let mut s = Screen::spawn_env(&home, &[("NO_COLOR", "")]);
+    expect_screen(&s, START, "the contacts view opens", |t| {
+        t.contains("Contacts — 30")
+    });
+    let deadline = Instant::now() + STEP;
+    while accepted.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        accepted.load(Ordering::SeqCst) > 0,
+        "the photo sync never connected to the hanging server:\n{}",
+        s.contents()
+    );
+    let limit = Duration::from_millis(500);
+    let step = |s: &mut Screen, keys: &str, what: &str, pred: &dyn Fn(&str) -> bool| match s.timed(
+        keys,
+        Duration::from_secs(5),
+        pred,
+    ) {
+        Some(t) => assert!(
+            t <= limit,
+            "{what} ({keys:?}) took {t:?} while the photos server hangs:\n{}",
+            s.contents()
+        ),
+        None => panic!(
+            "{what} ({keys:?}): no update within 5 s while the photos server hangs:\n{}",
+            s.contents()
+        ),
+    };
+    step(&mut s, "4", "4 shows the photos", &|t| {
+        t.contains("Photos (1 of 3)") && t.contains("photo-0.png")
+    });
+    // The preview (half-blocks in this terminal) arrives from its thread.
+    expect_screen(&s, STEP, "the selected photo's preview is drawn", |t| {
+        t.contains('▀') || t.contains('▄')
+    });
+    step(&mut s, "j", "j selects the second photo", &|t| {
+        t.contains("Photos (2 of 3)")
+    });
+    step(&mut s, "G", "G selects the last photo", &|t| {
+        t.contains("Photos (3 of 3)")
+    });
+    step(&mut s, "/", "/ opens the filter", &|t| {
+        t.contains("(Enter keeps, Esc clears)")
+    });
+    step(&mut s, "photo-1", "typing filters the photos", &|t| {
+        t.contains("Photos (1 of 1) /photo-1")
+    });
+    step(&mut s, ESC, "Esc clears the filter", &|t| {
+        t.contains("Photos (1 of 3)") && !t.contains("(Enter keeps, Esc clears)")
+    });
+    step(&mut s, "3", "3 shows the to-dos", &|t| {
+        t.contains("Buy milk")
+    });
+    step(&mut s, "4", "4 again", &|t| t.contains("Photos (1 of 3)"));
+    let t0 = Instant::now();
+    s.send("q");
+    let status = s.wait_exit(Duration::from_secs(2));
+    let screen = s.contents();
+    let status = status.unwrap_or_else(|| {
+        panic!("q did not exit within 2 s while the photos server hangs:\n{screen}")
+    });
+    assert!(
+        status.success(),
+        "exit status {status:?} after {:?}:\n{screen}",
+        t0.elapsed()
+    );
+}
+
+#[test]
+fn e2e_o_opens_the_selected_photo_with_holdfast_open() {
+    let home = Home::new();
+    add_photos(&home, 2);
+    let out = home.root().join("opened.txt");
+    let script = home.root().join("viewer.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", out.display()),
+    )
+    .expect("write script");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut s = Screen::spawn_env(&home, &[("HOLDFAST_OPEN", script.to_str().expect("utf-8"))]);
+    expect_screen(&s, START, "the UI opens", |t| t.contains("4 Photos"));
+    s.send("4");
+    expect_screen(&s, STEP, "the photos view", |t| {
+        t.contains("Photos (1 of 2)")
+    });
+    s.send("j");
+    expect_screen(&s, STEP, "the second photo", |t| {
+        t.contains("Photos (2 of 2)")
+    });
+    s.send("o");
+    expect_screen(&s, STEP, "o says what opened the photo", |t| {
+        t.contains("opened with")
+    });
+    let deadline = Instant::now() + STEP;
+    let mut opened = String::new();
+    while Instant::now() < deadline {
+        opened = std::fs::read_to_string(&out).unwrap_or_default();
+        if !opened.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The file handed over is the blob of the photo the detail pane shows as selected.
+    let opened = std::path::PathBuf::from(opened.trim());
+    let sha = opened
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        opened,
+        home.data()
+            .join("photos")
+            .join(sha.get(..2).unwrap_or(""))
+            .join(&sha),
+        "the viewer got a blob's path"
+    );
+    assert!(opened.exists(), "{}", opened.display());
+    let screen = s.contents();
+    assert!(
+        sha.len() == 64 && screen.contains(&format!("sha256  {}", &sha[..16])),
+        "the opened photo ({sha}) is the selected one:\n{screen}"
+    );
+    // The UI is still there and quits at once.
+    s.send("q");
+    assert!(s.wait_exit(Duration::from_secs(2)).is_some(), "q quits");
 }

@@ -11,7 +11,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, M
 pub use super::form::{Form, FormKind};
 use super::form::{Outcome, Save};
 use super::keymap::{Action, Key, Keymap, Resolved};
+use super::link::{LinkOption, LinkPicker};
 use super::panels::{Card, ConflictDetail, ConflictPanel};
+use super::preview::PreviewImage;
 use super::search::{Located, SearchPanel};
 use crate::format::compose::FieldId;
 use crate::model::{Kind, Revision};
@@ -178,6 +180,8 @@ pub struct Calendar {
     pub detail: Option<StoredItem>,
     /// Select this event (UID) on the cursor day once the days are loaded (a search hit).
     pub want: Option<String>,
+    /// Photos linked to the selected event: (its UID, the first few, how many).
+    pub detail_photos: Option<(String, Vec<String>, usize)>,
 }
 
 impl Calendar {
@@ -247,6 +251,8 @@ pub enum Overlay {
     Search(SearchPanel),
     /// The selected contact's card, every field (narrow screens have no detail pane).
     Card,
+    /// Link the selected photo to something, or unlink it (`tui/link.rs`).
+    Link(LinkPicker),
 }
 
 /// What the runtime does for `update`. `Reopen` undoes a conflict resolution (flag again, and
@@ -317,6 +323,34 @@ pub enum Effect {
     LoadCard {
         id: i64,
     },
+    LoadPhotos,
+    /// The link picker's search (contacts, events, to-dos).
+    LinkSearch {
+        query: String,
+    },
+    /// The photo's current links, named (the unlink picker).
+    LoadLinks {
+        photo: String,
+    },
+    /// The contact's card photo becomes a thumbnail of photo `photo`.
+    SetCardPhoto {
+        contact: i64,
+        photo: String,
+    },
+    /// Link (or unlink) photo `photo` to item `uid`.
+    Relink {
+        photo: String,
+        uid: String,
+        link: bool,
+    },
+    /// The photos linked to an event (its detail pane lists them).
+    LoadLinkedPhotos {
+        uid: String,
+    },
+    /// The photo's file in the system viewer (`xdg-open`, `open`, or `$HOLDFAST_OPEN`).
+    OpenPhoto {
+        sha256: String,
+    },
 }
 
 /// Results the runtime feeds back.
@@ -354,6 +388,8 @@ pub enum Loaded {
         undo: Option<Effect>,
     },
     Failed(String),
+    /// Something done that changes nothing shown ("opened with xdg-open").
+    Message(String),
     FormError(String),
     /// An item to edit in a form.
     Editing {
@@ -382,6 +418,23 @@ pub enum Loaded {
     },
     Located(Located),
     Card(Card),
+    Photos {
+        rows: Vec<StoredItem>,
+        total: usize,
+        more: bool,
+    },
+    /// A decoded preview (from the preview thread).
+    Preview(PreviewImage),
+    LinkedPhotos {
+        uid: String,
+        lines: Vec<String>,
+        total: usize,
+    },
+    /// What the link picker offers (`query`: the search it answers; None: current links).
+    LinkOptions {
+        query: Option<String>,
+        options: Vec<LinkOption>,
+    },
 }
 
 /// Everything that can happen.
@@ -418,6 +471,14 @@ pub struct App {
     pending_key: Option<Key>,
     pub contacts: Paged,
     pub todos: Paged,
+    /// Photo references, paged like the other lists (rows are the references' items).
+    pub photos: Paged,
+    /// The last preview decoded (drawn when it is the selected photo's, at the pane's size).
+    pub preview: Option<PreviewImage>,
+    /// Why the Photos view shows no previews at all (`NO_COLOR` …); None: previews on.
+    pub preview_off: Option<String>,
+    /// Per account: what went wrong with its photos folder in the last sync (None: fine).
+    pub photo_sync: BTreeMap<String, String>,
     pub todo_filter: TodoFilter,
     pub calendar: Calendar,
     /// Typing into the filter of the current view.
@@ -449,6 +510,10 @@ impl App {
             pending_key: None,
             contacts: Paged::default(),
             todos: Paged::default(),
+            photos: Paged::default(),
+            preview: None,
+            preview_off: None,
+            photo_sync: BTreeMap::new(),
             todo_filter: TodoFilter::Open,
             calendar: Calendar {
                 mode: CalMode::Month,
@@ -458,6 +523,7 @@ impl App {
                 entry: 0,
                 detail: None,
                 want: None,
+                detail_photos: None,
             },
             searching: false,
             overlay: None,
@@ -490,6 +556,7 @@ impl App {
         match self.view {
             View::Contacts => Some(&mut self.contacts),
             View::Todos => Some(&mut self.todos),
+            View::Photos => Some(&mut self.photos),
             _ => None,
         }
     }
@@ -498,7 +565,7 @@ impl App {
         match self.view {
             View::Todos => Effect::LoadTodos,
             View::Calendar => Effect::LoadCalendar,
-            View::Photos => Effect::LoadStatus,
+            View::Photos => Effect::LoadPhotos,
             View::Contacts => Effect::LoadContacts,
         }
     }
@@ -521,6 +588,9 @@ impl App {
                 // A month cell's entries are read to its height.
                 if self.view == View::Calendar {
                     e.push(Effect::LoadCalendar);
+                }
+                if self.view == View::Photos {
+                    e.push(Effect::LoadPhotos);
                 }
                 e
             }
@@ -580,6 +650,14 @@ impl App {
                         )
                     })
                 })
+                .chain(r.photos.iter().filter_map(|p| {
+                    p.guard.as_ref().map(|g| {
+                        format!(
+                            "photos ({}): {} ({} photos held back)",
+                            p.url, g.reason, g.held_back
+                        )
+                    })
+                }))
                 .collect();
             if matches!(self.overlay, Some(Overlay::Form(_))) {
                 // A form being typed into is never replaced; the status bar keeps the state.
@@ -603,11 +681,14 @@ impl App {
         } else {
             SyncState::Ok { at: now }
         };
+        self.photos_done(&r);
+        let photos_pulled = r.photos.as_ref().map_or(0, |p| p.pulled + p.moved_to_trash);
         let pulled: usize = r
             .collections
             .iter()
             .map(|c| c.pulled + c.moved_to_trash)
-            .sum();
+            .sum::<usize>()
+            + photos_pulled;
         let conflicts: usize = r.collections.iter().map(|c| c.conflicts).sum();
         if conflicts > 0 {
             self.message = Some(format!(
@@ -623,6 +704,9 @@ impl App {
                 Effect::LoadTodos,
                 Effect::LoadCalendar,
             ]);
+            if self.view == View::Photos {
+                fx.push(Effect::LoadPhotos);
+            }
         }
         fx
     }
@@ -667,7 +751,17 @@ impl App {
                 self.calendar.entry = self.calendar.entry.min(n.saturating_sub(1));
                 return self.detail_effect();
             }
-            Loaded::Detail(item) => self.calendar.detail = item,
+            Loaded::Detail(item) => {
+                let uid = item.as_ref().map(|i| i.uid.clone());
+                self.calendar.detail = item;
+                if let Some(uid) = uid {
+                    return vec![Effect::LoadLinkedPhotos { uid }];
+                }
+            }
+            Loaded::LinkOptions { query, options } => self.link_options(query, options),
+            Loaded::LinkedPhotos { uid, lines, total } => {
+                self.calendar.detail_photos = Some((uid, lines, total));
+            }
             Loaded::Status { pending, flagged } => {
                 self.pending_changes = pending;
                 self.flagged = flagged;
@@ -707,6 +801,9 @@ impl App {
                     Effect::LoadCalendar,
                     Effect::LoadStatus,
                 ];
+                if self.view == View::Photos {
+                    fx.push(Effect::LoadPhotos);
+                }
                 // The card and an open conflicts panel show what just changed.
                 self.card = None;
                 if matches!(self.overlay, Some(Overlay::Conflicts(_))) {
@@ -714,7 +811,7 @@ impl App {
                 }
                 return fx;
             }
-            Loaded::Failed(e) => self.message = Some(e),
+            Loaded::Failed(e) | Loaded::Message(e) => self.message = Some(e),
             Loaded::FormError(e) => {
                 if let Some(Overlay::Form(f)) = &mut self.overlay {
                     f.error = Some(e);
@@ -776,6 +873,15 @@ impl App {
                     self.card = Some(c);
                 }
             }
+            Loaded::Photos { rows, total, more } => {
+                self.photos.rows = rows;
+                self.photos.total = total;
+                self.photos.more = more;
+                if self.photos.selected >= total {
+                    self.photos.selected = total.saturating_sub(1);
+                }
+            }
+            Loaded::Preview(p) => self.preview = Some(p),
         }
         Vec::new()
     }
@@ -811,6 +917,9 @@ impl App {
         }
         if let Some(Overlay::Search(_)) = self.overlay {
             return self.global_search_key(k);
+        }
+        if let Some(Overlay::Link(_)) = self.overlay {
+            return self.link_key(k);
         }
         let key = Key::from_event(&k);
         let action = match self.keymap.resolve(self.pending_key.take(), key) {
@@ -857,9 +966,7 @@ impl App {
             | Action::Top
             | Action::Bottom => self.motion(a, half),
             Action::Search => {
-                if self.view != View::Photos {
-                    self.searching = true;
-                }
+                self.searching = true;
                 Vec::new()
             }
             Action::Help => {
@@ -922,8 +1029,10 @@ impl App {
                     View::Calendar => FormKind::Event,
                     View::Todos => FormKind::Todo,
                     View::Photos => {
-                        self.message =
-                            Some("photos are added with `holdfast photos add` (coming)".into());
+                        self.message = Some(
+                            "photos are added with `holdfast photos add PATH…` (or arrive by sync)"
+                                .into(),
+                        );
                         return Vec::new();
                     }
                 };
@@ -964,6 +1073,15 @@ impl App {
             Action::Conflicts => vec![Effect::LoadConflicts],
             Action::GlobalSearch => self.open_global_search(),
             Action::Open if self.view == View::Calendar => self.detail_effect(),
+            Action::LinkPhoto => self.open_link_picker(false),
+            Action::UnlinkPhoto => self.open_link_picker(true),
+            Action::SetContactPhoto => self.open_card_photo_picker(),
+            Action::Open | Action::OpenExternal if self.view == View::Photos => {
+                match self.selected_photo() {
+                    Some(p) => vec![Effect::OpenPhoto { sha256: p.sha256 }],
+                    None => Vec::new(),
+                }
+            }
             Action::Open if self.view == View::Contacts && self.contacts.current().is_some() => {
                 self.overlay = Some(Overlay::Card);
                 Vec::new()
@@ -989,7 +1107,7 @@ impl App {
             View::Contacts => self.contacts.current().map(|i| i.id),
             View::Todos => self.todos.current().map(|i| i.id),
             View::Calendar => self.calendar.detail.as_ref().map(|i| i.id),
-            View::Photos => None,
+            View::Photos => self.photos.current().map(|i| i.id),
         }
     }
 
@@ -1119,7 +1237,9 @@ impl App {
             return self.conflicts_action(a);
         }
         match overlay {
-            Overlay::Search(_) | Overlay::Card | Overlay::Conflicts(_) => Vec::new(),
+            Overlay::Search(_) | Overlay::Card | Overlay::Conflicts(_) | Overlay::Link(_) => {
+                Vec::new()
+            }
             Overlay::Help { scroll } => {
                 match a {
                     Action::Down => *scroll = scroll.saturating_add(1),

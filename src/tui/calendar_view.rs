@@ -64,6 +64,16 @@ pub(super) fn draw_calendar(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Th
                 field(&mut out, "time zone", text(v, "tzid"), theme);
                 field(&mut out, "calendar", ev.collection.clone(), theme);
                 field(&mut out, "notes", text(v, "description"), theme);
+                if let Some((_, lines, total)) = cal
+                    .detail_photos
+                    .as_ref()
+                    .filter(|(uid, _, n)| *uid == ev.uid && *n > 0)
+                {
+                    field(&mut out, "photos", format!("{total} linked"), theme);
+                    for l in lines {
+                        out.push(Line::raw(format!("  {l}")));
+                    }
+                }
                 Text::from(out)
             }
             _ => Text::styled(

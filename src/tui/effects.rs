@@ -38,6 +38,13 @@ pub(super) fn load(store: &mut Store, app: &App, e: &Effect) -> Option<anyhow::R
             .map_err(Into::into),
         Effect::Locate { id, kind } => locate(store, app, *id, *kind),
         Effect::LoadCard { id } => card(store, *id),
+        Effect::LoadLinkedPhotos { uid } => {
+            linked_photos(store, uid).map(|(lines, total)| Loaded::LinkedPhotos {
+                uid: uid.clone(),
+                lines,
+                total,
+            })
+        }
         _ => return None,
     })
 }
@@ -127,9 +134,33 @@ fn locate(store: &mut Store, app: &App, id: i64, kind: Kind) -> anyhow::Result<L
 
 fn card(store: &Store, id: i64) -> anyhow::Result<Loaded> {
     let item = store.get(id)?;
+    let (photos, photos_total) = linked_photos(store, &item.uid)?;
     Ok(Loaded::Card(Card {
         id,
         fields: vcard::labelled_fields(&item.raw).unwrap_or_default(),
         loading: false,
+        photos,
+        photos_total,
     }))
+}
+
+/// Linked photos listed in a card or an event's detail at most (the count covers the rest).
+const LINKED_SHOWN: usize = 5;
+
+/// The photos linked to `uid`: the first few as "caption · sha prefix", and how many in all.
+pub(super) fn linked_photos(store: &Store, uid: &str) -> anyhow::Result<(Vec<String>, usize)> {
+    let ids = store.photos_linked_to(uid)?;
+    let mut lines = Vec::new();
+    for id in ids.iter().take(LINKED_SHOWN) {
+        if let Ok(sp) = store.photo(id) {
+            let p = &sp.photo;
+            let caption = p
+                .caption
+                .clone()
+                .or_else(|| p.original_name.clone())
+                .unwrap_or_else(|| "(no caption)".into());
+            lines.push(format!("{caption} · {}", p.sha256.get(..8).unwrap_or("")));
+        }
+    }
+    Ok((lines, ids.len()))
 }

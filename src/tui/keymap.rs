@@ -71,6 +71,10 @@ actions! {
     History = "history": "revisions of the item (Enter reverts)",
     Filter = "filter": "to-dos: open / all / today / overdue",
     Open = "open": "open / confirm",
+    OpenExternal = "open_external": "photos: open in the system viewer",
+    LinkPhoto = "link_photo": "photos: link to a contact, event or to-do",
+    UnlinkPhoto = "unlink_photo": "photos: unlink from one of its links",
+    SetContactPhoto = "set_contact_photo": "contacts: the card's photo, from a linked photo",
     Back = "back": "back / cancel",
 }
 

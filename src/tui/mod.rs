@@ -11,15 +11,17 @@ mod calendar_view;
 mod effects;
 pub mod form;
 pub mod keymap;
+pub mod link;
 mod mouse;
 mod panel_views;
 pub mod panels;
 pub mod photos;
+pub mod preview;
 pub mod search;
 pub mod theme;
 pub mod views;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Duration;
@@ -98,9 +100,18 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         None
     } else {
         let s = &launch.config.sync;
-        let handle = SyncHandle::spawn(
+        // Each account's photos folder is synced beside its collections (own thread, own
+        // timeouts): a dead photos server shows in the status bar and holds nothing else up.
+        let photos: HashMap<String, String> = launch
+            .config
+            .accounts
+            .iter()
+            .filter_map(|a| a.photos_url.clone().map(|u| (a.name.clone(), u)))
+            .collect();
+        let handle = SyncHandle::spawn_with_photos(
             launch.data_dir.clone(),
             setups,
+            photos,
             Settings {
                 guard_fraction: s.guard_fraction,
                 guard_min: s.guard_min,
@@ -121,6 +132,17 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     };
 
     let mut terminal = ratatui::try_init()?;
+    // Which graphics the terminal speaks: asked now, before the key thread reads stdin.
+    let picker = if launch.exit_after_first_frame {
+        None
+    } else {
+        preview::picker_from_env(true)
+    };
+    if picker.is_none() && !launch.exit_after_first_frame {
+        app.preview_off = Some("(previews off: NO_COLOR or HOLDFAST_PREVIEW=off; o opens)".into());
+    }
+    let previewer = picker.map(|p| preview::Previewer::start(p, tx.clone()));
+    let blobs = crate::store::Blobs::new(&launch.data_dir);
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let result = (|| -> anyhow::Result<()> {
         let size = terminal.size()?;
@@ -134,6 +156,12 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         }
         spawn_feeders(tx.clone());
         let mut extending = false;
+        // The preview last asked for (the thread answers each once).
+        let mut asked: Option<(String, (u16, u16))> = None;
+        if let (Some(p), Some((sha, cells))) = (&previewer, app.preview_wanted()) {
+            p.request(&sha, blobs.path(&sha), cells);
+            asked = Some((sha, cells));
+        }
         if extend_horizon(&mut store, &mut app, &tx, &mut extending) {
             terminal.draw(|f| views::draw(f, &app, &theme))?;
         }
@@ -145,6 +173,10 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                 queue.push(m);
             }
             for m in queue {
+                if matches!(m, Msg::Loaded(Loaded::Preview(_))) {
+                    // Answered: the same photo may be asked for again (a file that arrived).
+                    asked = None;
+                }
                 if matches!(m, Msg::HorizonExtended) {
                     extending = false;
                     if app.message.as_deref() == Some(EXTENDING) {
@@ -162,6 +194,12 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             }
             if app.quit {
                 break;
+            }
+            if let (Some(p), Some((sha, cells))) = (&previewer, app.preview_wanted()) {
+                if asked.as_ref() != Some(&(sha.clone(), cells)) {
+                    p.request(&sha, blobs.path(&sha), cells);
+                    asked = Some((sha, cells));
+                }
             }
             extend_horizon(&mut store, &mut app, &tx, &mut extending);
             terminal.draw(|f| views::draw(f, &app, &theme))?;
@@ -361,6 +399,9 @@ fn load(
     if let Some(r) = effects::load(store, app, &e) {
         return r.map(Some);
     }
+    if let Some(r) = link::load(store, &e) {
+        return r.map(Some);
+    }
     Ok(Some(match e {
         Effect::LoadContacts => {
             let f = Filter {
@@ -375,6 +416,20 @@ fn load(
                 more,
             }
         }
+        Effect::LoadPhotos => {
+            let f = Filter {
+                kind: Some(Kind::Photo),
+                query: Some(app.photos.query.clone()).filter(|q| !q.is_empty()),
+                ..Filter::default()
+            };
+            let (total, more) = count(store, &f)?;
+            Loaded::Photos {
+                rows: store.page_shaped(&f, app.photos.offset, h, more)?,
+                total,
+                more,
+            }
+        }
+        Effect::OpenPhoto { sha256 } => open_photo(store, &sha256),
         Effect::LoadTodos => {
             // Subtasks right under their parent, paged from SQL like every list.
             let f = todo_filter(app);
@@ -767,4 +822,47 @@ fn edit_external(
         run_effect(store, app, None, e)?;
     }
     Ok(())
+}
+
+/// `o` on a photo: its file in the system viewer (`$HOLDFAST_OPEN`, else `xdg-open`, or `open`
+/// on macOS), started detached with no terminal I/O; never waited for.
+fn open_photo(store: &Store, sha256: &str) -> Loaded {
+    let path = crate::store::Blobs::new(store.data_dir()).path(sha256);
+    if !path.exists() {
+        return Loaded::Failed(format!(
+            "the photo's file is not here yet ({}): a sync fetches it",
+            path.display()
+        ));
+    }
+    let command = std::env::var("HOLDFAST_OPEN")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") {
+                "open".into()
+            } else {
+                "xdg-open".into()
+            }
+        });
+    let mut words = command.split_whitespace();
+    let program = words.next().unwrap_or("xdg-open").to_string();
+    let spawned = std::process::Command::new(&program)
+        .args(words)
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(mut child) => {
+            // Reaped on a thread of its own: the viewer may stay open for hours.
+            std::thread::spawn(move || {
+                let _ = child.wait();
+            });
+            Loaded::Message(format!("opened with {program}"))
+        }
+        Err(e) => Loaded::Failed(format!(
+            "cannot start {program:?}: {e} (set $HOLDFAST_OPEN to your image viewer)"
+        )),
+    }
 }

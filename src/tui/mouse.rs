@@ -56,18 +56,19 @@ impl App {
         }
         let (width, height) = self.size;
         match self.view {
-            View::Contacts | View::Todos => {
-                // The detail pane (wide screens) takes the right 42%.
-                if width >= 90 && col >= list_width(width) {
+            View::Contacts | View::Todos | View::Photos => {
+                // The detail pane (wide screens; photos from 60 columns) takes the right 42%.
+                let split = if self.view == View::Photos { 60 } else { 90 };
+                if width >= split && col >= list_width(width) {
                     return Vec::new();
                 }
                 if row < FIRST_ROW || row >= height.saturating_sub(2) {
                     return Vec::new();
                 }
-                let p = if self.view == View::Todos {
-                    &mut self.todos
-                } else {
-                    &mut self.contacts
+                let p = match self.view {
+                    View::Todos => &mut self.todos,
+                    View::Photos => &mut self.photos,
+                    _ => &mut self.contacts,
                 };
                 let target = p.offset + (row - FIRST_ROW) as usize;
                 if target >= p.total.min(p.offset + p.rows.len()) {
@@ -78,7 +79,6 @@ impl App {
                 Vec::new()
             }
             View::Calendar => self.calendar_click(col, row),
-            View::Photos => Vec::new(),
         }
     }
 

@@ -371,6 +371,15 @@ pub fn card_text<'a>(c: &StoredItem, card: Option<&Card>, theme: &Theme) -> Text
             theme.dim(),
         ));
     }
+    if card.photos_total > 0 {
+        out.push(Line::from(vec![
+            Span::styled(format!("{:<w$} ", "photos"), theme.label()),
+            Span::raw(format!("{} linked", card.photos_total)),
+        ]));
+        for p in &card.photos {
+            out.push(Line::raw(format!("{:<w$} {p}", "")));
+        }
+    }
     out.push(Line::from(vec![
         Span::styled(format!("{:<w$} ", "collection"), theme.label()),
         Span::raw(c.collection.clone()),

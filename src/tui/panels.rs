@@ -42,6 +42,9 @@ pub struct Card {
     pub id: i64,
     pub fields: Vec<LabelledField>,
     pub loading: bool,
+    /// Photos linked to the contact (the first few, "caption · sha prefix"), and how many.
+    pub photos: Vec<String>,
+    pub photos_total: usize,
 }
 
 /// j/k, gg/G and Ctrl-d/Ctrl-u on an overlay's list of `len` rows; true when `a` was one.
@@ -131,8 +134,8 @@ impl App {
                 if self.card.as_ref().map(|c| c.id) != Some(id) {
                     self.card = Some(Card {
                         id,
-                        fields: Vec::new(),
                         loading: true,
+                        ..Card::default()
                     });
                     fx.push(Effect::LoadCard { id });
                 }

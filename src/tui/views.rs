@@ -28,7 +28,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
         View::Contacts => draw_contacts(f, body, app, theme),
         View::Calendar => super::calendar_view::draw_calendar(f, body, app, theme),
         View::Todos => draw_todos(f, body, app, theme),
-        View::Photos => draw_photos(f, body, theme),
+        View::Photos => super::photos::draw_photos(f, body, app, theme),
     }
     draw_message(f, message, app, theme);
     draw_status(f, status, app, theme);
@@ -285,24 +285,11 @@ fn draw_todos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
-fn draw_photos(f: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let text =
-        vec![
-        Line::styled(" Photos ", theme.title()),
-        Line::raw(""),
-        Line::styled(
-            " No photo references yet. Contact photos and `holdfast photos add` arrive with the",
-            theme.dim(),
-        ),
-        Line::styled(" photos feature; this view will list them here.", theme.dim()),
-    ];
-    f.render_widget(Paragraph::new(text), area);
-}
-
 fn draw_message(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let line = if app.searching {
         let q = match app.view {
             View::Todos => &app.todos.query,
+            View::Photos => &app.photos.query,
             _ => &app.contacts.query,
         };
         Line::from(vec![
@@ -368,6 +355,10 @@ fn draw_status(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             ),
         };
         spans.push(Span::styled(text, style));
+        // The photos folder is synced beside the collections and can fail on its own.
+        if let Some(note) = app.photo_sync.get(name) {
+            spans.push(Span::styled(format!("· {} ", fit(note, 40)), theme.warn()));
+        }
         spans.push(Span::raw(" "));
     }
     if app.pending_changes > 0 {
@@ -590,6 +581,7 @@ fn draw_overlay(f: &mut Frame<'_>, area: Rect, app: &App, o: &Overlay, theme: &T
         }
         Overlay::Conflicts(p) => super::panel_views::draw_conflicts(f, area, app, p, theme),
         Overlay::Search(p) => super::panel_views::draw_search(f, area, p, theme),
+        Overlay::Link(p) => super::link::draw(f, area, p, theme),
         Overlay::Card => super::panel_views::draw_card(f, area, app, theme),
         Overlay::Form(form) => super::form::draw(f, area, form, theme),
     }
