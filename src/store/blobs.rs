@@ -180,6 +180,15 @@ impl Blobs {
         }
     }
 
+    /// `ingest` for bytes in memory: written, fsynced and in place on return.
+    pub fn ingest_bytes(&self, bytes: &[u8]) -> Result<Ingested> {
+        let (staged, mut got) = self.stage_bytes(bytes)?;
+        if let Some(s) = staged {
+            got.new = s.install(self)?;
+        }
+        Ok(got)
+    }
+
     /// Bytes in memory (a contact's inline PHOTO) written to a temp file, not yet durable nor
     /// in place: `install_all` finishes a batch of them. None when the blob is there already.
     pub fn stage_bytes(&self, bytes: &[u8]) -> Result<(Option<Staged>, Ingested)> {
