@@ -805,3 +805,28 @@ fn webdav_server_honours_preconditions_and_lists_sizes() {
     c.delete_file("/Photos/a.json", &e2)
         .expect("delete with the right etag");
 }
+
+/// A contact whose PHOTO is not an image we read is imported as it is, and the import names the
+/// file, the line and the reason (exit 3) instead of dropping the photo silently.
+#[test]
+fn an_unusable_contact_photo_is_reported_with_file_and_line() {
+    let home = Home::new();
+    let vcf = home.root().join("bad-photo.vcf");
+    std::fs::write(
+        &vcf,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ok1\r\nFN:Fine Person\r\nEND:VCARD\r\n\
+         BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bad1\r\nFN:Odd Photo\r\n\
+         PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8gd29ybGQ=\r\nEND:VCARD\r\n",
+    )
+    .expect("write");
+    let (code, out, err) = home.run(&["import", vcf.to_str().expect("path")]);
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        err.contains("bad-photo.vcf:10:") && err.contains("bad1") && err.contains("PHOTO"),
+        "names file, line and contact: {err}"
+    );
+    assert!(out.contains("2 new"), "both contacts imported: {out}");
+    let (code, out, _) = home.run(&["list", "photos", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "[]", "no reference to a non-image");
+}

@@ -25,6 +25,8 @@ struct Tally {
     unchanged: usize,
     flagged: usize,
     errors: usize,
+    /// Contacts' PHOTOs that could not become photo references (reported, cards kept).
+    photo_problems: usize,
 }
 
 pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) -> Outcome {
@@ -95,7 +97,15 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
                         }
                     }
                 })?;
-                let outcomes = ctx.store.import_prepared(prepared, &origin)?;
+                let (outcomes, notes) = ctx.store.import_prepared_noting(prepared, &origin)?;
+                for (uid, p) in &notes {
+                    let line = meta
+                        .iter()
+                        .find(|m| &m.uid == uid)
+                        .map_or(p.line, |m| m.file_line(p.line));
+                    eprintln!("{}:{line}: contact {uid}: {}", file.display(), p.reason);
+                }
+                t.photo_problems += notes.len();
                 report(file, &outcomes, meta, &mut t);
             }
             let (stray, n) = reader
@@ -139,6 +149,7 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
         total.updated += t.updated;
         total.unchanged += t.unchanged;
         total.flagged += t.flagged;
+        total.errors += t.photo_problems;
     }
     if ctx.json {
         println!(

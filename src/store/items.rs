@@ -33,6 +33,10 @@ pub enum ImportOutcome {
     },
 }
 
+/// A contact whose PHOTO could not become a photo reference: its UID, and the line (in the
+/// card) and reason.
+pub type PhotoNote = (String, Problem);
+
 /// An item as stored.
 #[derive(Debug, Clone)]
 pub struct StoredItem {
@@ -432,6 +436,16 @@ impl Store {
         prepared: Prepared,
         origin: &str,
     ) -> Result<Vec<ImportOutcome>> {
+        Ok(self.import_prepared_noting(prepared, origin)?.0)
+    }
+
+    /// `import_prepared`, also returning the contacts whose PHOTO could not become a photo
+    /// reference (UID, line in the card, reason): the card itself is kept as it came.
+    pub fn import_prepared_noting(
+        &mut self,
+        prepared: Prepared,
+        origin: &str,
+    ) -> Result<(Vec<ImportOutcome>, Vec<PhotoNote>)> {
         let derived = prepared.items;
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(derived.len());
@@ -519,10 +533,12 @@ impl Store {
         insert_occ_rows(&tx, &mut sink)?;
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
-        if !cards.is_empty() {
-            self.link_card_photos(&cards)?;
-        }
-        Ok(out)
+        let notes = if cards.is_empty() {
+            Vec::new()
+        } else {
+            self.link_card_photos(&cards)?
+        };
+        Ok((out, notes))
     }
 
     /// Adds a new item made by Holdfast (`new …`). Returns its problems (none for our own text).
