@@ -265,7 +265,7 @@ pub fn card_thumbnail(path: &std::path::Path) -> Result<Vec<u8>, String> {
 }
 
 /// `P` then Enter: the card's PHOTO becomes a thumbnail of the photo (one revision, undoable).
-fn card_photo(store: &mut Store, contact: i64, photo: &str) -> anyhow::Result<Loaded> {
+pub(super) fn card_photo(store: &mut Store, contact: i64, photo: &str) -> anyhow::Result<Loaded> {
     let item = store.get(contact)?;
     let sp = store.photo(photo)?;
     let path = crate::store::Blobs::new(store.data_dir()).path(&sp.photo.sha256);

@@ -189,6 +189,20 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                         edit_external(&mut terminal, &mut store, &mut app, id)?;
                         continue;
                     }
+                    if let Effect::SetCardPhoto { contact, photo } = e {
+                        // Decoding a photo of many megapixels takes a while: on a thread of
+                        // its own, with its own connection, so keys are never held up (I8).
+                        app.message = Some("making the card's thumbnail…".into());
+                        let (dir, tx) = (store.data_dir().to_path_buf(), tx.clone());
+                        std::thread::spawn(move || {
+                            let done = Store::open(&dir)
+                                .map_err(anyhow::Error::from)
+                                .and_then(|mut s| link::card_photo(&mut s, contact, &photo))
+                                .unwrap_or_else(|e| Loaded::Failed(format!("{e:#}")));
+                            let _ = tx.send(Msg::Loaded(done));
+                        });
+                        continue;
+                    }
                     run_effect(&mut store, &mut app, sync.as_ref(), e)?;
                 }
             }
