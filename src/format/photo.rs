@@ -269,7 +269,10 @@ pub fn vcard_photos(raw: &[u8]) -> Vec<CardPhoto> {
                 Err(reason) => CardPhoto::Bad { reason, line: n },
             });
         } else if value.len() > 5 && value[..5].eq_ignore_ascii_case("data:") {
-            let rest = &value[5..];
+            // Writers that treat the URI as text escape its comma (`;base64\,`); a data URI
+            // holds no backslash of its own, so the escape is undone.
+            let unescaped = value[5..].replace("\\,", ",");
+            let rest = unescaped.as_str();
             out.push(match rest.split_once(',') {
                 Some((meta, data)) if meta.to_ascii_lowercase().ends_with(";base64") => {
                     match decode_b64(data) {
