@@ -517,7 +517,9 @@ fn fetch(
                 report.errors.push(format!("{href}: {e}"));
                 return Ok(());
             }
-            if !si.locally_changed() && !si.deleted {
+            if si.deleted || !si.locally_changed() {
+                // Unchanged here: theirs is taken. Deleted here, edited there: it comes back,
+                // flagged for the user (§4).
                 store.apply_sync(
                     collection,
                     vec![SyncWrite::Pull {
@@ -525,30 +527,13 @@ fn fetch(
                         href: href.to_string(),
                         etag,
                         item: raw_item(&theirs, got.body),
-                        undelete: false,
-                        conflict: false,
+                        undelete: si.deleted,
+                        conflict: si.deleted,
                     }],
                     None,
                 )?;
                 report.pulled += 1;
-                return Ok(());
-            }
-            if si.deleted {
-                // Deleted here, edited there: it comes back, flagged for the user (§4).
-                store.apply_sync(
-                    collection,
-                    vec![SyncWrite::Pull {
-                        item_id: Some(si.id),
-                        href: href.to_string(),
-                        etag,
-                        item: raw_item(&theirs, got.body),
-                        undelete: true,
-                        conflict: true,
-                    }],
-                    None,
-                )?;
-                report.pulled += 1;
-                report.conflicts += 1;
+                report.conflicts += usize::from(si.deleted);
                 return Ok(());
             }
             // Both changed: three-way merge of the fields against the agreed base.

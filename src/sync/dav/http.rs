@@ -227,24 +227,7 @@ impl Http {
         body: Option<&[u8]>,
     ) -> Result<Reply, Failure> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.client.request(method.clone(), url.clone());
-        if let Some(user) = &self.username {
-            request = request.basic_auth(user, self.password.as_deref());
-        }
-        let mut map = HeaderMap::new();
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes());
-            let value = HeaderValue::from_str(value);
-            if let (Ok(name), Ok(value)) = (name, value) {
-                map.insert(name, value);
-            } else {
-                return Err(Failure::Final(DavError::Protocol {
-                    url: url.to_string(),
-                    reason: "a request header could not be encoded".into(),
-                }));
-            }
-        }
-        request = request.headers(map);
+        let mut request = self.build(method, url, headers)?;
         if let Some(body) = body {
             request = request.body(body.to_vec());
         }
