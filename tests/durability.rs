@@ -87,3 +87,103 @@ fn import_killed_at_random_points_leaves_a_sound_database_that_converges() {
     let (code, out, err) = home.run(&["doctor"]);
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+/// The list indexes as a fresh store has them (name and SQL), for comparing after an import.
+fn list_index_schema(home: &Home) -> String {
+    home.sqlite("SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+}
+
+fn generate(home: &Home, contacts: &str) -> std::path::PathBuf {
+    let gen = home.root().join("gen");
+    let out = Command::new("python3")
+        .args([
+            "../shared/peers/gen_data.py",
+            "-N",
+            contacts,
+            "-M",
+            "10",
+            "-K",
+            "10",
+            "--out",
+        ])
+        .arg(&gen)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run gen_data.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    gen.join("all.vcf")
+}
+
+/// A big first import drops the list indexes and builds them at the end; one killed in between
+/// leaves them to the next open, which builds them before anything reads.
+#[test]
+fn a_bulk_import_builds_the_list_indexes_at_the_end_and_after_a_kill_on_next_open() {
+    let fresh = Home::new();
+    fresh.ok(&["list", "contacts"]);
+    let want = list_index_schema(&fresh);
+    assert!(want.contains("items_contact_line"), "{want}");
+
+    // Whole: every index back as it was, nothing left deferred.
+    let home = Home::new();
+    let vcf = generate(&home, "12000");
+    assert!(
+        std::fs::metadata(&vcf).expect("vcf").len() > 4 << 20,
+        "not a bulk import"
+    );
+    let vcf = vcf.to_str().unwrap_or_default().to_string();
+    let (code, _, err) = home.run(&["import", &vcf]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(list_index_schema(&home), want);
+    assert_eq!(
+        home.sqlite("SELECT count(*) FROM meta WHERE key = 'deferred_indexes'"),
+        "0"
+    );
+
+    // Killed while the indexes are deferred.
+    let home = Home::new();
+    let vcf = generate(&home, "12000");
+    let mut child = home
+        .command(&["import", vcf.to_str().unwrap_or_default()], &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn import");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut seen = false;
+    while std::time::Instant::now() < deadline && child.try_wait().expect("try_wait").is_none() {
+        if home.db().exists() {
+            let out = Command::new(common::sqlite3_bin())
+                .arg(home.db())
+                .arg("SELECT count(*) FROM meta WHERE key = 'deferred_indexes'")
+                .output()
+                .expect("sqlite3");
+            if String::from_utf8_lossy(&out.stdout).trim() == "1" {
+                seen = true;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(seen, "the import never deferred its list indexes");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_ne!(
+        list_index_schema(&home),
+        want,
+        "the indexes were not dropped"
+    );
+    // The next command (a search, which reads `items_contact_line` by name) builds them first.
+    let (code, out, err) = home.run(&["list", "contacts", "--query", "a"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(list_index_schema(&home), want);
+    assert_eq!(
+        home.sqlite("SELECT count(*) FROM meta WHERE key = 'deferred_indexes'"),
+        "0"
+    );
+    let (code, out, err) = home.run(&["doctor"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}

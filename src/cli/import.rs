@@ -30,9 +30,27 @@ struct Tally {
 }
 
 pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) -> Outcome {
+    ctx.store.bulk_mode()?;
+    // A big first import builds the list indexes once at the end (see `defer_list_indexes`).
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let deferred = bytes >= BULK_BYTES && ctx.store.defer_list_indexes()?;
+    let outcome = import_files(ctx, files, collection);
+    if deferred {
+        ctx.store.build_deferred_indexes()?;
+    }
+    outcome
+}
+
+/// Files at least this big (about 10,000 items) are a bulk import.
+const BULK_BYTES: u64 = 4 << 20;
+
+fn import_files(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) -> Outcome {
     let mut total = Tally::default();
     let mut ids = HashMap::new();
-    ctx.store.bulk_mode()?;
     for file in files {
         let bytes = match fs::read(file) {
             Ok(b) => b,
@@ -52,6 +70,7 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
         let stray = std::thread::scope(|scope| -> Result<Vec<Problem>, Failure> {
             let (to_writer, from_reader) = mpsc::sync_channel::<(Prepared, Vec<ItemMeta>)>(2);
             let bytes = &bytes;
+            let data_dir = ctx.store.data_dir().to_path_buf();
             let reader = scope.spawn(move || {
                 let mut pending: Vec<lines::RawItem> = Vec::with_capacity(IMPORT_BATCH);
                 let mut seen = 0usize;
@@ -68,10 +87,11 @@ pub fn import(ctx: &mut Context, files: &[PathBuf], collection: Option<String>) 
                             item,
                         })
                         .collect();
+                    // Contacts' photos are read and stored here too, off the writer.
+                    let mut prepared = prepare(incoming, window, true);
+                    prepared.read_photos(&data_dir);
                     // A closed channel means the writer failed; it reports why.
-                    *open = to_writer
-                        .send((prepare(incoming, window, true), meta))
-                        .is_ok();
+                    *open = to_writer.send((prepared, meta)).is_ok();
                 };
                 let stray = lines::split_each(bytes, |item| {
                     seen += 1;

@@ -207,6 +207,21 @@ impl Blobs {
         Ok((Some(staged), got))
     }
 
+    /// `stage_bytes` for bytes whose hash the caller has already taken: written to a temp file
+    /// in one call (no copy buffer), not yet durable nor in place.
+    pub fn stage_hashed(&self, bytes: &[u8], sha256: &str) -> Result<Staged> {
+        let (mut file, temp) = self.temp_file()?;
+        if let Err(e) = file.write_all(bytes) {
+            let _ = fs::remove_file(&temp);
+            return Err(io(&temp)(e));
+        }
+        Ok(Staged {
+            file: Some(file),
+            temp,
+            sha256: sha256.to_string(),
+        })
+    }
+
     /// Installs a batch of staged blobs (an import of 100,000 cards meets thousands of
     /// photos): every temp file's bytes are made durable first, then the files are renamed into
     /// place, then the folders holding them. A crash at any point leaves only whole blobs under

@@ -391,6 +391,9 @@ pub(super) fn write_derived(tx: &Transaction<'_>, id: i64, d: &Derived) -> Resul
 /// A batch parsed and ready to write: what `prepare` makes, off the database thread.
 pub struct Prepared {
     items: Vec<(Incoming, Derived)>,
+    /// The contacts' PHOTOs, read and their blobs stored by `read_photos` on the parser thread;
+    /// None: the writer reads them.
+    photos: Option<Result<super::photos::ReadPhotos>>,
 }
 
 impl Prepared {
@@ -400,6 +403,20 @@ impl Prepared {
             inc.collection_id = f(inc.item.kind)?;
         }
         Ok(())
+    }
+
+    /// Reads the batch's contact PHOTOs and stores their blobs in the blob store under
+    /// `data_dir` (durably), so the writer only records the references. No database: for the
+    /// parser thread. A failure (a full disk) is kept and fails the batch before it is written.
+    pub fn read_photos(&mut self, data_dir: &std::path::Path) {
+        let cards = self
+            .items
+            .iter()
+            .filter(|(inc, d)| {
+                d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw)
+            })
+            .map(|(inc, _)| (inc.item.uid.as_str(), &inc.item.raw[..]));
+        self.photos = Some(super::photos::read_card_photos(data_dir, cards));
     }
 }
 
@@ -414,6 +431,7 @@ pub fn prepare(batch: Vec<Incoming>, window: (i64, i64), parallel: bool) -> Prep
     };
     Prepared {
         items: batch.into_iter().zip(derived).collect(),
+        photos: None,
     }
 }
 
@@ -446,7 +464,12 @@ impl Store {
         prepared: Prepared,
         origin: &str,
     ) -> Result<(Vec<ImportOutcome>, Vec<PhotoNote>)> {
-        let derived = prepared.items;
+        let Prepared {
+            items: derived,
+            photos,
+        } = prepared;
+        // Photos read ahead: their blobs are stored; a failure there fails the batch first.
+        let mut read = photos.transpose()?;
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(derived.len());
         let mut max_span = 0;
@@ -457,6 +480,7 @@ impl Store {
         // Contacts with a PHOTO: each photo becomes a reference linked to the card, after the
         // batch is in (the card itself is stored as it came, I7).
         let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut changed_cards: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (inc, d) in derived {
             let found: Option<(i64, Vec<u8>, u32, Option<String>)> = tx
                 .prepare_cached(
@@ -471,7 +495,11 @@ impl Store {
             let uid = inc.item.uid.clone();
             let changed = !matches!(&found, Some((_, raw, _, _)) if *raw == inc.item.raw);
             if changed && d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw) {
-                cards.push((uid.clone(), inc.item.raw.clone()));
+                if read.is_some() {
+                    changed_cards.insert(uid.clone());
+                } else {
+                    cards.push((uid.clone(), inc.item.raw.clone()));
+                }
             }
             match found {
                 Some((_, raw, _, problems)) if raw == inc.item.raw => {
@@ -533,10 +561,18 @@ impl Store {
         insert_occ_rows(&tx, &mut sink)?;
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
-        let notes = if cards.is_empty() {
-            Vec::new()
-        } else {
-            self.link_card_photos(&cards)?
+        let notes = match read.take() {
+            // An unchanged card's photos were linked when it came (or unlinked since).
+            Some(mut read) => {
+                read.retain(|uid| changed_cards.contains(uid));
+                if read.is_empty() {
+                    Vec::new()
+                } else {
+                    self.link_read_photos(read)?
+                }
+            }
+            None if cards.is_empty() => Vec::new(),
+            None => self.link_card_photos(&cards)?,
         };
         Ok((out, notes))
     }

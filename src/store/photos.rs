@@ -4,7 +4,10 @@
 //! it belongs to) are kept from the sidecar in the same transaction, for the blob checks and
 //! the "photos of this contact" lookup.
 
+use std::path::Path;
+
 use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::Digest;
 
 use super::items::{write, Derived, StoredItem};
 use super::{fold_for_search, now_text, Columns, Result, Store, StoreError};
@@ -293,70 +296,52 @@ impl Store {
         &mut self,
         cards: &[(String, Vec<u8>)],
     ) -> Result<Vec<(String, Problem)>> {
-        let blobs = super::blobs::Blobs::new(&self.data_dir);
+        let read = read_card_photos(
+            &self.data_dir,
+            cards.iter().map(|(u, r)| (u.as_str(), &r[..])),
+        )?;
+        self.link_read_photos(read)
+    }
+
+    /// The second half of `link_card_photos`, for cards `read_card_photos` read (on another
+    /// thread, during an import): only the references are written here.
+    pub fn link_read_photos(&mut self, read: ReadPhotos) -> Result<Vec<(String, Problem)>> {
         let mut problems = Vec::new();
         let mut new: Vec<PhotoRef> = Vec::new();
-        let mut staged = Vec::new();
-        for (contact_uid, raw) in cards {
-            for f in photo::vcard_photos(raw) {
-                match f {
-                    CardPhoto::Inline { bytes, line } => {
-                        let info = photo::probe(&bytes[..bytes.len().min(photo::HEAD_BYTES)]);
-                        let Some(mime) = info.mime else {
-                            problems.push((
-                                contact_uid.clone(),
-                                Problem {
-                                    line,
-                                    reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF \
-                                             image; it stays in the card only"
-                                        .into(),
-                                },
-                            ));
-                            continue;
-                        };
-                        let (blob, got) = blobs.stage_bytes(&bytes)?;
-                        if let Some(b) = blob {
-                            if !staged
-                                .iter()
-                                .any(|s: &super::blobs::Staged| s.sha256 == b.sha256)
-                            {
-                                staged.push(b);
-                            }
-                        }
-                        let known = new.iter().any(|p| {
-                            p.sha256 == got.sha256 && p.links.first() == Some(contact_uid)
-                        });
-                        if known || self.card_photo_exists(contact_uid, &got.sha256)? {
-                            continue;
-                        }
-                        let now = now_text();
-                        new.push(PhotoRef {
-                            format: PhotoRef::FORMAT.into(),
-                            id: uuid::Uuid::new_v4().to_string(),
-                            sha256: got.sha256,
-                            mime: mime.into(),
-                            size: got.size,
-                            width: info.width,
-                            height: info.height,
-                            taken_at: info.taken_at,
-                            caption: None,
-                            original_name: None,
-                            original_path: Some(format!("vCard PHOTO of {contact_uid}")),
-                            links: vec![contact_uid.clone()],
-                            created_at: now.clone(),
-                            updated_at: now,
-                        });
+        for (contact_uid, found) in read.cards {
+            for f in found {
+                let image = match f {
+                    Found::Image(i) => i,
+                    Found::Problem(p) => {
+                        problems.push((contact_uid.clone(), p));
+                        continue;
                     }
-                    // A URI photo has no bytes here to keep; the card keeps the link (I7).
-                    CardPhoto::Uri { .. } => {}
-                    CardPhoto::Bad { reason, line } => {
-                        problems.push((contact_uid.clone(), Problem { line, reason }))
-                    }
+                };
+                let known = new
+                    .iter()
+                    .any(|p| p.sha256 == image.sha256 && p.links.first() == Some(&contact_uid));
+                if known || self.card_photo_exists(&contact_uid, &image.sha256)? {
+                    continue;
                 }
+                let now = now_text();
+                new.push(PhotoRef {
+                    format: PhotoRef::FORMAT.into(),
+                    id: uuid::Uuid::new_v4().to_string(),
+                    sha256: image.sha256,
+                    mime: image.mime.into(),
+                    size: image.size,
+                    width: image.info.width,
+                    height: image.info.height,
+                    taken_at: image.info.taken_at,
+                    caption: None,
+                    original_name: None,
+                    original_path: Some(format!("vCard PHOTO of {contact_uid}")),
+                    links: vec![contact_uid.clone()],
+                    created_at: now.clone(),
+                    updated_at: now,
+                });
             }
         }
-        // The blobs are durable before any reference to them is.
-        blobs.install_all(staged)?;
         if !new.is_empty() {
             self.create_photos(&new, "vcard-photo")?;
         }
@@ -372,4 +357,88 @@ impl Store {
             )?
             .query_row(params![contact_uid, sha256], |r| r.get(0))?)
     }
+}
+
+/// Contacts' PHOTOs read by `read_card_photos`, their blobs durable in the store: what
+/// `Store::link_read_photos` needs to write the references.
+#[derive(Default)]
+pub struct ReadPhotos {
+    cards: Vec<(String, Vec<Found>)>,
+}
+
+impl ReadPhotos {
+    pub fn is_empty(&self) -> bool {
+        self.cards.is_empty()
+    }
+
+    /// Keeps the cards of the contacts `keep` says yes to (by UID).
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.cards.retain(|(uid, _)| keep(uid));
+    }
+}
+
+enum Found {
+    Image(FoundImage),
+    Problem(Problem),
+}
+
+struct FoundImage {
+    sha256: String,
+    mime: &'static str,
+    size: u64,
+    info: photo::ImageInfo,
+}
+
+/// Reads the PHOTOs of contacts (UID, card text) and makes each inline image a durable blob in
+/// the store under `data_dir`: no database, so an import runs it on its parser thread while the
+/// writer stores the previous batch. Blobs are durable on return, before any reference to them
+/// is written (a crash in between leaves an orphan blob, which `doctor` lists, never a dangling
+/// reference). A URI photo has no bytes to keep; the card keeps the link (I7).
+pub fn read_card_photos<'a>(
+    data_dir: &Path,
+    cards: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<ReadPhotos> {
+    let blobs = super::blobs::Blobs::new(data_dir);
+    let mut staged: Vec<super::blobs::Staged> = Vec::new();
+    let mut read = ReadPhotos::default();
+    for (contact_uid, raw) in cards {
+        let mut found = Vec::new();
+        for f in photo::vcard_photos(raw) {
+            match f {
+                CardPhoto::Inline { bytes, line } => {
+                    let info = photo::probe(&bytes[..bytes.len().min(photo::HEAD_BYTES)]);
+                    let Some(mime) = info.mime else {
+                        found.push(Found::Problem(Problem {
+                            line,
+                            reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF image; \
+                                     it stays in the card only"
+                                .into(),
+                        }));
+                        continue;
+                    };
+                    let sha256 = super::blobs::hex(&sha2::Sha256::digest(&bytes));
+                    let pending = staged.iter().any(|s| s.sha256 == sha256);
+                    if !pending && !blobs.has(&sha256) {
+                        staged.push(blobs.stage_hashed(&bytes, &sha256)?);
+                    }
+                    found.push(Found::Image(FoundImage {
+                        sha256,
+                        mime,
+                        size: bytes.len() as u64,
+                        info,
+                    }));
+                }
+                CardPhoto::Uri { .. } => {}
+                CardPhoto::Bad { reason, line } => {
+                    found.push(Found::Problem(Problem { line, reason }))
+                }
+            }
+        }
+        if !found.is_empty() {
+            read.cards.push((contact_uid.to_string(), found));
+        }
+    }
+    // The blobs are durable before any reference to them is.
+    blobs.install_all(staged)?;
+    Ok(read)
 }
