@@ -356,71 +356,73 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         super::emit(&format!("{}\n", Value::Array(arr)));
         return Ok(exit::OK);
     }
-    // One pass over the window: each row's cells are copied into one buffer and measured once,
-    // then the lines are written in chunks. A second SQL pass cost more than the copy, and a
-    // whole-table string faulted in a fresh page every 4 KiB of output.
+    // The window is read in consecutive parts, one per core, each row's cells copied into its
+    // part's buffer and measured once; then each part is formatted on its own thread and the
+    // parts written in order. A second SQL pass cost more than the copy.
     let headers = ["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"];
-    let mut widths = [20, 7, 0, 0, 0];
-    for (w, h) in widths.iter_mut().zip(headers) {
-        *w = (*w).max(h.len());
-    }
-    let mut rows = EventRows::default();
-    ctx.store.for_each_occurrence_row(filter, from, to, |o| {
-        let row = rows.push(o);
-        widths[2] = widths[2].max(row.summary_width);
-        widths[3] = widths[3].max(row.location_width);
-        if o.flags.0 != 0 {
-            widths[4] = widths[4].max(flags_text(o.flags).len());
-        }
-    })?;
-    if rows.rows.is_empty() {
+    let parts = if to - from > 2 * 86_400 {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
+    };
+    let parts = ctx.store.occurrence_rows_in_parts(
+        filter,
+        from,
+        to,
+        parts,
+        EventRows::default,
+        |rows, o| rows.push(o),
+    )?;
+    if parts.iter().all(|p| p.rows.is_empty()) {
         println!("No events in that window.");
         return Ok(exit::OK);
     }
-    /// Output is written in pieces of about this size: big enough for few write calls, small
-    /// enough to stay in cache and reuse the same pages.
-    const CHUNK: usize = 256 << 10;
-    let mut out = String::with_capacity(CHUNK + 4096);
-    table::push_row(&mut out, &headers, &widths);
-    let mut clock = LocalClock::default();
-    let (mut start, mut end) = (String::new(), String::new());
-    let mut text_at = 0;
-    for row in &rows.rows {
-        start.clear();
-        end.clear();
-        if row.all_day {
-            clock.push_day(&mut start, row.start, false);
-            end.push_str("all day");
-        } else {
-            clock.push_day(&mut start, row.start, true);
-            start.push(' ');
-            clock.push_hm(&mut start, row.start);
-            clock.push_hm(&mut end, row.end);
-        }
-        let [summary, location, uid] = row.ends.map(|e| {
-            let cell = &rows.text[text_at..e];
-            text_at = e;
-            cell
-        });
-        let flags = flags_text(row.flags);
-        table::push_measured_row(
-            &mut out,
-            &[&start, &end, summary, location, &flags, uid],
-            |i, c| match i {
-                2 => row.summary_width,
-                3 => row.location_width,
-                _ => table::width(c),
-            },
-            &widths,
-        );
-        if out.len() >= CHUNK {
-            super::emit(&out);
-            out.clear();
+    let mut widths = [20, 7, 0, 0, 0];
+    for p in &parts {
+        for (w, pw) in widths[2..].iter_mut().zip(p.widths) {
+            *w = (*w).max(pw);
         }
     }
-    super::emit(&out);
+    for (w, h) in widths.iter_mut().zip(headers) {
+        *w = (*w).max(h.len());
+    }
+    let mut out = String::with_capacity(EVENT_CHUNK + 4096);
+    table::push_row(&mut out, &headers, &widths);
+    let widths = &widths;
+    std::thread::scope(|scope| {
+        // Every part after the first is formatted whole on a thread of its own while this one
+        // formats and writes the first in chunks.
+        let rest: Vec<_> = parts[1..]
+            .iter()
+            .map(|p| {
+                scope.spawn(move || {
+                    let mut text = String::new();
+                    p.format(widths, &mut text, |_| {});
+                    text
+                })
+            })
+            .collect();
+        parts[0].format(widths, &mut out, |out| {
+            super::emit(out);
+            out.clear();
+        });
+        super::emit(&out);
+        for h in rest {
+            match h.join() {
+                Ok(text) => super::emit(&text),
+                Err(_) => {
+                    eprintln!("holdfast: a thread formatting the list panicked");
+                    std::process::exit(i32::from(exit::ERROR));
+                }
+            }
+        }
+    });
     Ok(exit::OK)
 }
+
+/// Output is written in pieces of about this size: big enough for few write calls, small enough
+/// to stay in cache and reuse the same pages.
+const EVENT_CHUNK: usize = 256 << 10;
 
 /// The rows of a person's event list, their text in one buffer: summary, location and UID of
 /// each row one after the other, `ends` marking where each cell stops.
@@ -428,6 +430,8 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
 struct EventRows {
     text: String,
     rows: Vec<EventRow>,
+    /// The widest summary, location and flags of these rows.
+    widths: [usize; 3],
 }
 
 struct EventRow {
@@ -441,13 +445,13 @@ struct EventRow {
 }
 
 impl EventRows {
-    fn push(&mut self, o: &OccurrenceView<'_>) -> &EventRow {
+    fn push(&mut self, o: &OccurrenceView<'_>) {
         let mut ends = [0; 3];
         for (end, cell) in ends.iter_mut().zip([o.summary, o.location, o.uid]) {
             self.text.push_str(cell);
             *end = self.text.len();
         }
-        self.rows.push(EventRow {
+        let row = EventRow {
             start: o.start,
             end: o.end,
             all_day: o.all_day,
@@ -455,8 +459,53 @@ impl EventRows {
             ends,
             summary_width: table::width(o.summary),
             location_width: table::width(o.location),
-        });
-        &self.rows[self.rows.len() - 1]
+        };
+        self.widths[0] = self.widths[0].max(row.summary_width);
+        self.widths[1] = self.widths[1].max(row.location_width);
+        if o.flags.0 != 0 {
+            self.widths[2] = self.widths[2].max(flags_text(o.flags).len());
+        }
+        self.rows.push(row);
+    }
+
+    /// Appends these rows' lines to `out`, handing it to `full` whenever it holds
+    /// `EVENT_CHUNK` bytes or more.
+    fn format(&self, widths: &[usize; 5], out: &mut String, mut full: impl FnMut(&mut String)) {
+        let mut clock = LocalClock::default();
+        let (mut start, mut end) = (String::new(), String::new());
+        let mut text_at = 0;
+        for row in &self.rows {
+            start.clear();
+            end.clear();
+            if row.all_day {
+                clock.push_day(&mut start, row.start, false);
+                end.push_str("all day");
+            } else {
+                clock.push_day(&mut start, row.start, true);
+                start.push(' ');
+                clock.push_hm(&mut start, row.start);
+                clock.push_hm(&mut end, row.end);
+            }
+            let [summary, location, uid] = row.ends.map(|e| {
+                let cell = &self.text[text_at..e];
+                text_at = e;
+                cell
+            });
+            let flags = flags_text(row.flags);
+            table::push_measured_row(
+                out,
+                &[&start, &end, summary, location, &flags, uid],
+                |i, c| match i {
+                    2 => row.summary_width,
+                    3 => row.location_width,
+                    _ => table::width(c),
+                },
+                widths,
+            );
+            if out.len() >= EVENT_CHUNK {
+                full(out);
+            }
+        }
     }
 }
 

@@ -83,21 +83,39 @@ pub fn overlaps_window(o: &Occurrence, from: i64, to: i64) -> bool {
 }
 
 /// A window query over the occurrence table: `columns` selected, `join` added after
-/// `occurrences o`; the values come from `Store::window`.
-fn window_sql(columns: &str, join: &str) -> String {
+/// `occurrences o`; the values come from `Store::window`. Only the conditions the filter has are
+/// in the text (a term such as `(?5 = 0 OR …)` would be evaluated on every row); the largest
+/// parameter is always used, so the same values bind every variant. ?10 and ?11 bound the
+/// starts read (a part of the window, see `occurrence_rows_in_parts`), folded into the range
+/// so that each part reads only its own stretch of the table.
+fn window_sql(columns: &str, join: &str, f: &Filter) -> String {
+    let mut extra = String::new();
+    if f.conflicts {
+        extra.push_str(&format!(
+            " AND (?5 = 0 OR o.flags & {} != 0)",
+            Flags::CONFLICT
+        ));
+    }
+    if f.collection.is_some() {
+        extra.push_str(
+            " AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))",
+        );
+    }
+    if f.query.as_deref().and_then(fts_query).is_some() {
+        extra.push_str(
+            " AND (?7 IS NULL OR o.item_id IN \
+             (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))",
+        );
+    }
     format!(
         "SELECT {columns}
          FROM occurrences o {join}
-         WHERE o.start < max(?2, ?9) AND o.start >= ?3
+         WHERE o.start < min(max(?2, ?9), ?11) AND o.start >= max(?3, ?10)
            AND ((o.all_day = 0 AND o.start < ?2
                  AND (o.end > ?1 OR (o.end <= o.start AND o.start >= ?1)))
              OR (o.all_day = 1 AND o.start < ?9 AND o.end > ?8))
-           AND o.deleted = ?4
-           AND (?5 = 0 OR o.flags & {} != 0)
-           AND (?6 IS NULL OR o.collection_id = (SELECT id FROM collections WHERE name = ?6))
-           AND (?7 IS NULL OR o.item_id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?7))
-         ORDER BY o.start",
-        Flags::CONFLICT
+           AND o.deleted = ?4{extra}
+         ORDER BY o.start"
     )
 }
 
@@ -302,6 +320,8 @@ impl Store {
             Value::from(f.query.as_deref().and_then(fts_query)),
             Value::from(from_d),
             Value::from(to_d),
+            Value::from(i64::MIN),
+            Value::from(i64::MAX),
         ]))
     }
 
@@ -316,6 +336,7 @@ impl Store {
                  o.recurring"
             ),
             "JOIN items i ON i.id = o.item_id JOIN collections c ON c.id = o.collection_id",
+            f,
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
@@ -396,7 +417,7 @@ impl Store {
             }
             return Ok(());
         };
-        let mut sql = window_sql(VIEW_COLUMNS, "");
+        let mut sql = window_sql(VIEW_COLUMNS, "", f);
         if let Some(n) = limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
@@ -406,6 +427,68 @@ impl Store {
             each(&view_of(r)?);
         }
         Ok(())
+    }
+
+    /// `for_each_occurrence_row` cut by start time into `parts` consecutive stretches, each
+    /// read on a thread and connection of its own (a busy month is tens of thousands of rows,
+    /// and one SQLite connection reads on one core): `each` sees each row once, with its
+    /// part's `T`, in start order within the part; the parts come back in window order.
+    pub fn occurrence_rows_in_parts<T: Send>(
+        &mut self,
+        f: &Filter,
+        from: i64,
+        to: i64,
+        parts: usize,
+        init: impl Fn() -> T + Sync,
+        each: impl Fn(&mut T, &OccurrenceView<'_>) + Sync,
+    ) -> Result<Vec<T>> {
+        let parts = parts.max(1);
+        let Some(values) = self.window(f, from, to)? else {
+            let mut one = init();
+            self.for_each_occurrence_row(f, from, to, |o| each(&mut one, o))?;
+            return Ok(vec![one]);
+        };
+        let sql = window_sql(VIEW_COLUMNS, "", f);
+        // Part k reads the starts in [cut(k), cut(k + 1)); the first and last are open-ended
+        // (long events that began before `from`, all-day ones on the window's last local day).
+        let cut = |k: usize| match k {
+            0 => i64::MIN,
+            k if k == parts => i64::MAX,
+            k => from + (to - from) / parts as i64 * k as i64,
+        };
+        let read = |conn: &rusqlite::Connection, k: usize| -> Result<T> {
+            let mut values = values.clone();
+            values[9] = Value::from(cut(k));
+            values[10] = Value::from(cut(k + 1));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(values.iter()))?;
+            let mut part = init();
+            while let Some(r) = rows.next()? {
+                each(&mut part, &view_of(r)?);
+            }
+            Ok(part)
+        };
+        if parts == 1 {
+            return Ok(vec![read(&self.conn, 0)?]);
+        }
+        let readers = (1..parts)
+            .map(|_| self.read_connection())
+            .collect::<Result<Vec<_>>>()?;
+        let (read, conn) = (&read, &self.conn);
+        std::thread::scope(|scope| {
+            let others: Vec<_> = readers
+                .into_iter()
+                .enumerate()
+                .map(|(k, c)| scope.spawn(move || read(&c, k + 1)))
+                .collect();
+            let mut out = vec![read(conn, 0)?];
+            for h in others {
+                out.push(h.join().map_err(|_| {
+                    super::StoreError::Invalid("a thread reading the occurrences panicked".into())
+                })??);
+            }
+            Ok(out)
+        })
     }
 
     /// Occurrences that *start* in [from, to): `each` gets the first `show` in start order, and
