@@ -830,3 +830,191 @@ fn an_unusable_contact_photo_is_reported_with_file_and_line() {
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "[]", "no reference to a non-image");
 }
+
+/// Contacts pulled from the server whose PHOTO is not an image, or not base64 at all, are
+/// stored as they came and unflagged (the cards are fine), and the sync names href, line,
+/// contact and reason, exits 3 and carries them in `--json`; a good PHOTO in the same sync
+/// becomes a linked reference.
+#[test]
+fn an_unusable_contact_photo_pulled_by_sync_is_reported_with_href_and_line() {
+    use base64::Engine;
+    use holdfast::sync::dav::Precondition;
+    let caldav = DavServer::radicale();
+    let book = caldav.create_addressbook("Contacts");
+    let client = caldav.client();
+    let image = png(40, 30, 31);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&image);
+    let folded: String = b64
+        .as_bytes()
+        .chunks(70)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect::<Vec<_>>()
+        .join("\r\n ");
+    let cards = [
+        (
+            "good.vcf",
+            format!(
+                "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:good-1\r\nFN:Good Photo\r\n\
+                 PHOTO;ENCODING=b;TYPE=PNG:{folded}\r\nEND:VCARD\r\n"
+            ),
+        ),
+        // Base64 of "hello world": decodes, but is no image.
+        (
+            "notimage.vcf",
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:odd-1\r\nFN:Not An Image\r\nN:Image;Not;;;\r\n\
+             PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8gd29ybGQ=\r\nEND:VCARD\r\n"
+                .to_string(),
+        ),
+        // Not base64 at all. Radicale re-writes every card through Python vobject: a 3.0
+        // `ENCODING=b` value must decode there (and comes back re-encoded), and a 4.0 `data:`
+        // URI loses what follows an unescaped comma. A comma escaped as text survives, which
+        // is how broken base64 reaches a client from this server.
+        (
+            "badbase64.vcf",
+            "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:odd-2\r\nFN:Broken Base64\r\n\
+             PHOTO:data:image/jpeg;base64\\,%%%not*base64%%%\r\nEND:VCARD\r\n"
+                .to_string(),
+        ),
+        // No PHOTO yet: edited on both sides below, a clean merge.
+        (
+            "merge.vcf",
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:merge-1\r\nFN:Both Sides\r\nEND:VCARD\r\n"
+                .to_string(),
+        ),
+    ];
+    for (name, text) in &cards {
+        client
+            .put(
+                &format!("{book}{name}"),
+                text.as_bytes(),
+                "text/vcard",
+                &Precondition::Create,
+            )
+            .unwrap_or_else(|e| panic!("the server takes {name}: {e}"));
+    }
+    let home = Home::new();
+    let (u, p) = caldav.credentials().unwrap_or(("", ""));
+    let path = home.root().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[account]]\nname = \"home\"\nurl = \"{}\"\nusername = \"{u}\"\npassword = \"{p}\"\n",
+            caldav.base_url()
+        ),
+    )
+    .expect("config");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+
+    let (code, v, err) = sync_json(&home, &[]);
+    assert_eq!(code, 3, "item errors: exit 3\n{v}\n{err}");
+    let line_of = |href: &str| line_of_in(&err, href);
+    let odd1 = line_of("notimage.vcf");
+    assert!(
+        odd1.starts_with("holdfast: home/")
+            && odd1.contains("notimage.vcf: line 6: contact odd-1: ")
+            && odd1.contains("not a JPEG"),
+        "href, line, contact and reason: {odd1}"
+    );
+    let odd2 = line_of("badbase64.vcf");
+    assert!(
+        odd2.contains("badbase64.vcf: line 5: contact odd-2: ")
+            && odd2.contains("PHOTO is not valid base64"),
+        "href, line, contact and reason: {odd2}"
+    );
+    for l in [&odd1, &odd2] {
+        assert!(!l.contains("flagged"), "the card is not flagged: {l}");
+    }
+    assert!(
+        !err.contains("good.vcf"),
+        "nothing to say of the good one: {err}"
+    );
+    let errors: Vec<&str> = v["accounts"][0]["collections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["errors"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(errors.len(), 2, "--json carries both: {errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("odd-1")) && errors.iter().any(|e| e.contains("odd-2")),
+        "{errors:?}"
+    );
+    // All three stored, none flagged, each exactly as the server holds it.
+    let contacts = home.list("contacts", &[]);
+    assert_eq!(contacts.len(), 4, "{contacts:?}");
+    for c in &contacts {
+        assert_eq!(
+            c["flags"].as_array().map(Vec::len),
+            Some(0),
+            "unflagged: {c}"
+        );
+    }
+    for (name, uid) in [
+        ("good.vcf", "good-1"),
+        ("notimage.vcf", "odd-1"),
+        ("badbase64.vcf", "odd-2"),
+    ] {
+        let held = client.get(&format!("{book}{name}")).expect("get").body;
+        let hist: Value =
+            serde_json::from_str(&home.ok(&["history", uid, "--json"])).expect("history json");
+        let stored = hist
+            .as_array()
+            .and_then(|a| a.last())
+            .and_then(|r| r["text"].as_str())
+            .unwrap_or_default();
+        assert_eq!(
+            stored.as_bytes(),
+            held.as_slice(),
+            "{uid} stored byte-identical"
+        );
+    }
+    // The good PHOTO became a reference linked to its contact; the odd ones none.
+    let list = photos(&home);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["sha256"], sha(&image));
+    assert_eq!(list[0]["links"], serde_json::json!(["good-1"]));
+
+    // A clean merge stores the merged card: its PHOTO counts like a pulled one. Here an EMAIL
+    // added locally, a PHOTO that is no image added on the server.
+    let local = home.root().join("edit.vcf");
+    std::fs::write(
+        &local,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:merge-1\r\nFN:Both Sides\r\n\
+         EMAIL:both@example.org\r\nEND:VCARD\r\n",
+    )
+    .expect("write");
+    home.ok(&["import", s(&local)]);
+    let href = format!("{book}merge.vcf");
+    let etag = client.get(&href).expect("get").etag.expect("etag");
+    client
+        .put(
+            &href,
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:merge-1\r\nFN:Both Sides\r\n\
+              PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8gd29ybGQ=\r\nEND:VCARD\r\n",
+            "text/vcard",
+            &Precondition::Match(etag),
+        )
+        .expect("server-side edit");
+    let (code, v, err) = sync_json(&home, &[]);
+    assert_eq!(code, 3, "item errors: exit 3\n{v}\n{err}");
+    assert_eq!(v["accounts"][0]["collections"][0]["merged"], 1, "{v}");
+    let merged = line_of_in(&err, "merge.vcf");
+    assert!(
+        merged.contains("contact merge-1: PHOTO is not a JPEG"),
+        "the merged card's photo is reported: {merged}"
+    );
+    let stored = home.ok(&["history", "merge-1", "--json"]);
+    assert!(
+        stored.contains("EMAIL:both@example.org") && stored.contains("PHOTO"),
+        "both sides kept: {stored}"
+    );
+    assert_eq!(photos(&home).len(), 1);
+}
+
+fn line_of_in(text: &str, needle: &str) -> String {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("stderr names {needle}: {text}"))
+        .to_string()
+}

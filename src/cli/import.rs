@@ -123,7 +123,12 @@ fn import_files(ctx: &mut Context, files: &[PathBuf], collection: Option<String>
                         .iter()
                         .find(|m| &m.uid == uid)
                         .map_or(p.line, |m| m.file_line(p.line));
-                    eprintln!("{}:{line}: contact {uid}: {}", file.display(), p.reason);
+                    eprintln!(
+                        "{}:{line}: contact {uid}: {} (the card is imported as it came; its photo \
+                         is not in the photo store)",
+                        file.display(),
+                        p.reason
+                    );
                 }
                 t.photo_problems += notes.len();
                 report(file, &outcomes, meta, &mut t);

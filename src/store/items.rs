@@ -569,10 +569,17 @@ impl Store {
                     Vec::new()
                 } else {
                     self.link_read_photos(read)?
+                        .into_iter()
+                        .map(|(_, uid, p)| (uid, p))
+                        .collect()
                 }
             }
             None if cards.is_empty() => Vec::new(),
-            None => self.link_card_photos(&cards)?,
+            None => self
+                .link_card_photos(&cards)?
+                .into_iter()
+                .filter_map(|(at, p)| cards.get(at).map(|(uid, _)| (uid.clone(), p)))
+                .collect(),
         };
         Ok((out, notes))
     }

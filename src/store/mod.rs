@@ -28,13 +28,13 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, Staged, PHOTOS_DIR};
 pub use columns::{fold_for_search, Columns};
-pub use items::{prepare, ImportOutcome, Incoming, Prepared, StoredItem};
+pub use items::{prepare, ImportOutcome, Incoming, PhotoNote, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use photos::{BlobRef, StoredPhoto, PHOTOS_REMOTE_KIND};
 pub use query::{ContactView, Filter, RawRef, DENSE};
 pub use review::{ConflictVersions, Resolution, SearchGroup, TreeRow, CONFLICT_REMOTE_ORIGIN};
 pub use snapshot::Backup;
-pub use sync::{BoundCollection, SyncItem, SyncWrite};
+pub use sync::{Applied, BoundCollection, SyncItem, SyncWrite};
 
 /// How much of the database file is read through mmap (SQLite's default maximum, 2 GB).
 const MMAP_BYTES: i64 = 0x7fff_0000;

@@ -290,30 +290,36 @@ impl Store {
 
     /// Photo references for contacts' PHOTO properties (inline ones: blob stored, reference
     /// linked to the contact; one reference per image and contact), all in one transaction.
-    /// Returns (contact UID, problem) for the ones that could not be kept. The cards
+    /// Returns (index in `cards`, problem) for the ones that could not be kept: the index,
+    /// not the UID, says which card it was (two cards of one batch may share a UID). The cards
     /// themselves are not touched.
     pub fn link_card_photos(
         &mut self,
         cards: &[(String, Vec<u8>)],
-    ) -> Result<Vec<(String, Problem)>> {
+    ) -> Result<Vec<(usize, Problem)>> {
         let read = read_card_photos(
             &self.data_dir,
             cards.iter().map(|(u, r)| (u.as_str(), &r[..])),
         )?;
-        self.link_read_photos(read)
+        Ok(self
+            .link_read_photos(read)?
+            .into_iter()
+            .map(|(at, _, p)| (at, p))
+            .collect())
     }
 
     /// The second half of `link_card_photos`, for cards `read_card_photos` read (on another
-    /// thread, during an import): only the references are written here.
-    pub fn link_read_photos(&mut self, read: ReadPhotos) -> Result<Vec<(String, Problem)>> {
+    /// thread, during an import): only the references are written here. Returns (index of
+    /// the card among those read, its UID, problem) for the PHOTOs that could not be kept.
+    pub fn link_read_photos(&mut self, read: ReadPhotos) -> Result<Vec<(usize, String, Problem)>> {
         let mut problems = Vec::new();
         let mut new: Vec<PhotoRef> = Vec::new();
-        for (contact_uid, found) in read.cards {
+        for (at, contact_uid, found) in read.cards {
             for f in found {
                 let image = match f {
                     Found::Image(i) => i,
                     Found::Problem(p) => {
-                        problems.push((contact_uid.clone(), p));
+                        problems.push((at, contact_uid.clone(), p));
                         continue;
                     }
                 };
@@ -363,7 +369,8 @@ impl Store {
 /// `Store::link_read_photos` needs to write the references.
 #[derive(Default)]
 pub struct ReadPhotos {
-    cards: Vec<(String, Vec<Found>)>,
+    /// (index of the card among those read, its UID, what its PHOTOs gave).
+    cards: Vec<(usize, String, Vec<Found>)>,
 }
 
 impl ReadPhotos {
@@ -373,7 +380,7 @@ impl ReadPhotos {
 
     /// Keeps the cards of the contacts `keep` says yes to (by UID).
     pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        self.cards.retain(|(uid, _)| keep(uid));
+        self.cards.retain(|(_, uid, _)| keep(uid));
     }
 }
 
@@ -401,7 +408,7 @@ pub fn read_card_photos<'a>(
     let blobs = super::blobs::Blobs::new(data_dir);
     let mut staged: Vec<super::blobs::Staged> = Vec::new();
     let mut read = ReadPhotos::default();
-    for (contact_uid, raw) in cards {
+    for (at, (contact_uid, raw)) in cards.into_iter().enumerate() {
         let mut found = Vec::new();
         for f in photo::vcard_photos(raw) {
             match f {
@@ -410,8 +417,9 @@ pub fn read_card_photos<'a>(
                     let Some(mime) = info.mime else {
                         found.push(Found::Problem(Problem {
                             line,
-                            reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF image; \
-                                     it stays in the card only"
+                            // What it means for the card is the caller's to say (import and
+                            // sync word it each for their own case).
+                            reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF image"
                                 .into(),
                         }));
                         continue;
@@ -435,7 +443,7 @@ pub fn read_card_photos<'a>(
             }
         }
         if !found.is_empty() {
-            read.cards.push((contact_uid.to_string(), found));
+            read.cards.push((at, contact_uid.to_string(), found));
         }
     }
     // The blobs are durable before any reference to them is.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::items::{derive, insert_occ_rows, set_deleted_in, write, Derived, OccRow};
+use super::items::{derive, insert_occ_rows, set_deleted_in, write, Derived, OccRow, PhotoNote};
 use super::occurrences::raise_max_span;
 use super::{now_text, par_map, Result, Store, StoreError};
 use crate::format::lines::RawItem;
@@ -82,6 +82,16 @@ pub enum SyncWrite {
     Trash { item_id: i64 },
     /// The sync state is dropped (deleted on both sides, or our DELETE went through).
     Forget { item_id: i64 },
+}
+
+/// What `apply_sync` found in the texts it stored, one entry per write, in the writes' order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Problems in the text (the item is stored verbatim and flagged, I9).
+    pub problems: Vec<Vec<Problem>>,
+    /// A contact's PHOTOs that could not become photo references (contact UID, line in the
+    /// card, reason). The card is stored as it came and not flagged.
+    pub photo_problems: Vec<Vec<PhotoNote>>,
 }
 
 impl Store {
@@ -246,13 +256,14 @@ impl Store {
     /// Records `writes` for one collection in one transaction, and then (in the same
     /// transaction) the collection's new token and ctag when given. Texts are parsed first, off
     /// the transaction, on every core. Returns, per write, the problems found in the text it
-    /// stored (a malformed item is stored verbatim and flagged, I9).
+    /// stored (a malformed item is stored verbatim and flagged, I9), and the PHOTOs of a
+    /// stored contact that could not become photo references.
     pub fn apply_sync(
         &mut self,
         collection_id: i64,
         writes: Vec<SyncWrite>,
         token: Option<(Option<String>, Option<String>)>,
-    ) -> Result<Vec<Vec<Problem>>> {
+    ) -> Result<Applied> {
         let window = self.coverage()?;
         let derived: Vec<Option<Derived>> = par_map(&writes, |w| match w {
             SyncWrite::Pull { item, .. } => Some(derive(&item.raw, item.problems.clone(), window)),
@@ -268,14 +279,30 @@ impl Store {
             .iter()
             .map(|d| d.as_ref().map(|d| d.problems.clone()).unwrap_or_default())
             .collect();
+        // The contacts stored by this batch that may carry a PHOTO, and the write of each.
         let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
-        for (w, d) in writes.into_iter().zip(derived) {
-            if let SyncWrite::Pull { item, .. } = &w {
-                if d.as_ref().is_some_and(|d| d.kind == Kind::Contact)
-                    && crate::format::photo::may_have_photo(&item.raw)
+        let mut card_write: Vec<usize> = Vec::new();
+        for (at, (w, d)) in writes.into_iter().zip(derived).enumerate() {
+            let contact = d.as_ref().is_some_and(|d| d.kind == Kind::Contact);
+            match &w {
+                SyncWrite::Pull { item, .. }
+                    if contact && crate::format::photo::may_have_photo(&item.raw) =>
                 {
                     cards.push((item.uid.clone(), item.raw.clone()));
+                    card_write.push(at);
                 }
+                // The merged text becomes the current card: its PHOTO counts like a pulled one.
+                SyncWrite::Merge { item_id, raw }
+                    if contact && crate::format::photo::may_have_photo(raw) =>
+                {
+                    let uid: String =
+                        tx.query_row("SELECT uid FROM items WHERE id = ?1", [item_id], |r| {
+                            r.get(0)
+                        })?;
+                    cards.push((uid, raw.clone()));
+                    card_write.push(at);
+                }
+                _ => {}
             }
             // Occurrence rows wait in `sink` only for items written once in this batch; an item
             // written twice flushes first so its old rows never outlive it.
@@ -293,10 +320,20 @@ impl Store {
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
         // A contact's PHOTO becomes a linked reference (the card stays as it came, I7).
+        let mut photo_problems: Vec<Vec<PhotoNote>> = vec![Vec::new(); problems.len()];
         if !cards.is_empty() {
-            self.link_card_photos(&cards)?;
+            for (card, p) in self.link_card_photos(&cards)? {
+                if let (Some(&at), Some((uid, _))) = (card_write.get(card), cards.get(card)) {
+                    if let Some(slot) = photo_problems.get_mut(at) {
+                        slot.push((uid.clone(), p));
+                    }
+                }
+            }
         }
-        Ok(problems)
+        Ok(Applied {
+            problems,
+            photo_problems,
+        })
     }
 
     /// Clears the conflict flag: the user has reviewed the item (edited or reverted it).

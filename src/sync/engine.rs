@@ -837,11 +837,24 @@ fn sync_collection(
                 }
             }
         }
-        let problems = store.apply_sync(bound.id, writes, None)?;
-        for (href, ps) in hrefs_of.iter().zip(problems) {
+        let applied = store.apply_sync(bound.id, writes, None)?;
+        for ((href, ps), photos) in hrefs_of
+            .iter()
+            .zip(applied.problems)
+            .zip(applied.photo_problems)
+        {
             for pr in ps {
                 c.errors.push(format!(
                     "{href}: line {}: {} (stored verbatim and flagged)",
+                    pr.line, pr.reason
+                ));
+            }
+            // The card itself is fine and stored unflagged; only its photo is missing from
+            // the photo store, so the user hears of it here or nowhere.
+            for (uid, pr) in photos {
+                c.errors.push(format!(
+                    "{href}: line {}: contact {uid}: {} (the card is stored as it came; its \
+                     photo is not in the photo store)",
                     pr.line, pr.reason
                 ));
             }
