@@ -406,47 +406,60 @@ pub fn read_card_photos<'a>(
     cards: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> Result<ReadPhotos> {
     let blobs = super::blobs::Blobs::new(data_dir);
+    let cards: Vec<(&str, &[u8])> = cards.into_iter().collect();
+    // Decoding, hashing and writing each new blob's file run on every core: creating thousands
+    // of small files is mostly the filesystem's time, and it takes them in parallel.
+    let per_card = super::par_map(&cards, |(_, raw)| read_one_card(&blobs, raw));
     let mut staged: Vec<super::blobs::Staged> = Vec::new();
     let mut read = ReadPhotos::default();
-    for (at, (contact_uid, raw)) in cards.into_iter().enumerate() {
-        let mut found = Vec::new();
-        for f in photo::vcard_photos(raw) {
-            match f {
-                CardPhoto::Inline { bytes, line } => {
-                    let info = photo::probe(&bytes[..bytes.len().min(photo::HEAD_BYTES)]);
-                    let Some(mime) = info.mime else {
-                        found.push(Found::Problem(Problem {
-                            line,
-                            // What it means for the card is the caller's to say (import and
-                            // sync word it each for their own case).
-                            reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF image"
-                                .into(),
-                        }));
-                        continue;
-                    };
-                    let sha256 = super::blobs::hex(&sha2::Sha256::digest(&bytes));
-                    let pending = staged.iter().any(|s| s.sha256 == sha256);
-                    if !pending && !blobs.has(&sha256) {
-                        staged.push(blobs.stage_hashed(&bytes, &sha256)?);
-                    }
-                    found.push(Found::Image(FoundImage {
-                        sha256,
-                        mime,
-                        size: bytes.len() as u64,
-                        info,
-                    }));
-                }
-                CardPhoto::Uri { .. } => {}
-                CardPhoto::Bad { reason, line } => {
-                    found.push(Found::Problem(Problem { line, reason }))
-                }
-            }
-        }
+    for (at, ((contact_uid, _), got)) in cards.iter().zip(per_card).enumerate() {
+        let (found, new) = got?;
+        staged.extend(new);
         if !found.is_empty() {
             read.cards.push((at, contact_uid.to_string(), found));
         }
     }
-    // The blobs are durable before any reference to them is.
+    // The blobs are durable before any reference to them is. (The same image on two cards
+    // may have been written twice; the second copy is dropped there.)
     blobs.install_all(staged)?;
     Ok(read)
+}
+
+/// One card's PHOTOs: what each gave, and the temp files of the images not yet in the store.
+fn read_one_card(
+    blobs: &super::blobs::Blobs,
+    raw: &[u8],
+) -> Result<(Vec<Found>, Vec<super::blobs::Staged>)> {
+    let mut found = Vec::new();
+    let mut staged: Vec<super::blobs::Staged> = Vec::new();
+    for f in photo::vcard_photos(raw) {
+        match f {
+            CardPhoto::Inline { bytes, line } => {
+                let info = photo::probe(&bytes[..bytes.len().min(photo::HEAD_BYTES)]);
+                let Some(mime) = info.mime else {
+                    found.push(Found::Problem(Problem {
+                        line,
+                        // What it means for the card is the caller's to say (import and sync
+                        // word it each for their own case).
+                        reason: "PHOTO is not a JPEG, PNG, GIF, WebP, TIFF or HEIF image".into(),
+                    }));
+                    continue;
+                };
+                let sha256 = super::blobs::hex(&sha2::Sha256::digest(&bytes));
+                let pending = staged.iter().any(|s| s.sha256 == sha256);
+                if !pending && !blobs.has(&sha256) {
+                    staged.push(blobs.stage_hashed(&bytes, &sha256)?);
+                }
+                found.push(Found::Image(FoundImage {
+                    sha256,
+                    mime,
+                    size: bytes.len() as u64,
+                    info,
+                }));
+            }
+            CardPhoto::Uri { .. } => {}
+            CardPhoto::Bad { reason, line } => found.push(Found::Problem(Problem { line, reason })),
+        }
+    }
+    Ok((found, staged))
 }
