@@ -117,6 +117,30 @@ fn halfblock_preview(dir: &std::path::Path, sha: &str, cells: (u16, u16)) -> Pre
     }
 }
 
+/// Thousands of photos are counted only a good way past the screen on a load (the first frame
+/// does not grow with the collection); `G` counts them all and goes to the real last one.
+#[test]
+fn a_long_photo_list_is_counted_part_way_and_g_reaches_its_real_end() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    let n = holdfast::store::DENSE + 600;
+    let photos: Vec<PhotoRef> = (0..n)
+        .map(|i| photo(i, &format!("{i:064x}"), &format!("Street {i}"), &[]))
+        .collect();
+    store.create_photos(&photos, "test").expect("photos");
+    let mut app = app(&mut store, 80, 24);
+    assert!(app.photos.more, "counted part way");
+    assert!(app.photos.total < n, "{} of {n}", app.photos.total);
+    press(&mut app, &mut store, KeyCode::Char('G'));
+    assert_eq!(app.photos.total, n);
+    assert!(!app.photos.more);
+    assert_eq!(app.photos.selected, n - 1);
+    assert_eq!(
+        app.photos.current().map(|i| i.id),
+        app.photos.rows.last().map(|i| i.id)
+    );
+}
+
 #[test]
 fn the_list_pages_from_sql_filters_and_moves() {
     let dir = tempfile::tempdir().expect("tmp");

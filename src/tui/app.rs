@@ -880,6 +880,12 @@ impl App {
                 if self.photos.selected >= total {
                     self.photos.selected = total.saturating_sub(1);
                 }
+                if std::mem::take(&mut self.photos.to_end) {
+                    let h = self.list_height;
+                    if self.photos.select(total.saturating_sub(1), h) {
+                        return vec![Effect::LoadPhotos];
+                    }
+                }
             }
             Loaded::Preview(p) => self.preview = Some(p),
         }

@@ -436,7 +436,8 @@ fn load(
                 query: Some(app.photos.query.clone()).filter(|q| !q.is_empty()),
                 ..Filter::default()
             };
-            let (total, more) = count(store, &f)?;
+            // Counted only a good way past the screen, as contacts are.
+            let (total, more) = list_count(store, &f, &app.photos, h)?;
             Loaded::Photos {
                 rows: store.page_shaped(&f, app.photos.offset, h, more)?,
                 total,
