@@ -211,6 +211,42 @@ fn sync_events_become_status_and_the_guard_asks() {
     assert!(a.overlay.is_none());
 }
 
+/// A sync whose items had problems (a contact photo that is not an image, an unreadable
+/// item) says so on the message line, the first in full; a clean one says nothing.
+#[test]
+fn a_sync_with_problems_in_single_items_says_so() {
+    let mut a = app();
+    let report = |errors: Vec<String>| AccountReport {
+        account: "home".into(),
+        collections: vec![CollectionReport {
+            collection: "Contacts".into(),
+            pulled: 3,
+            errors,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    a.update(Msg::SyncDone {
+        report: report(Vec::new()),
+        now: 1000,
+    });
+    assert_eq!(a.message, None);
+    a.update(Msg::SyncDone {
+        report: report(vec![
+            "/dav/c/a.vcf: line 4: contact a: PHOTO is not an image".into(),
+            "/dav/c/b.vcf: line 2: bad base64".into(),
+        ]),
+        now: 2000,
+    });
+    let m = a.message.clone().unwrap_or_default();
+    assert!(m.starts_with("home/Contacts: 2 problem(s)"), "{m}");
+    assert!(
+        m.contains("/dav/c/a.vcf: line 4: contact a: PHOTO is not an image"),
+        "{m}"
+    );
+    assert!(matches!(a.sync["home"], SyncState::Ok { .. }));
+}
+
 #[test]
 fn undo_takes_back_the_last_change() {
     let mut a = app();

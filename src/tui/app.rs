@@ -690,6 +690,20 @@ impl App {
             .sum::<usize>()
             + photos_pulled;
         let conflicts: usize = r.collections.iter().map(|c| c.conflicts).sum();
+        // Problems with single items (an unreadable item stored and flagged, a contact photo
+        // that is not an image): the first on the message line, every one in the log.
+        let mut errors = r
+            .collections
+            .iter()
+            .flat_map(|c| c.errors.iter().map(move |e| (c, e)));
+        if let Some((c, first)) = errors.next() {
+            self.message = Some(format!(
+                "{}/{}: {} problem(s) with single items (all in the log): {first}",
+                r.account,
+                c.collection,
+                1 + errors.count()
+            ));
+        }
         if conflicts > 0 {
             self.message = Some(format!(
                 "{}: {conflicts} conflict(s) — press C to review",
