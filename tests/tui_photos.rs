@@ -409,7 +409,7 @@ fn plus_links_the_photo_minus_unlinks_it_and_u_undoes() {
     assert!(msg.contains("linked to Zoe Miller"), "{msg}");
     // The list shows it at once.
     assert!(
-        render(&app, w, h).contains("Mountain hut        c1"),
+        render(&app, w, h).contains("Mountain hut        Zoe Mille"),
         "{}",
         render(&app, w, h)
     );

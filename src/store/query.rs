@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use chrono::{Duration, NaiveDate};
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter};
+use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use super::items::{row_to_item, StoredItem};
 use super::{Result, Store};
@@ -366,6 +366,25 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// The names (titles) of the live items with these UIDs, by UID; UIDs with no live item
+    /// are left out. One index lookup each: for what a screen shows.
+    pub fn titles_of(&self, uids: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT title FROM items WHERE uid = ?1 AND deleted_at IS NULL AND title != ''
+             LIMIT 1",
+        )?;
+        let mut out = std::collections::BTreeMap::new();
+        for uid in uids {
+            if out.contains_key(uid) {
+                continue;
+            }
+            if let Some(t) = stmt.query_row([uid], |r| r.get::<_, String>(0)).optional()? {
+                out.insert(uid.clone(), t);
+            }
+        }
+        Ok(out)
     }
 
     pub fn raw_of(&self, id: i64) -> Result<Vec<u8>> {

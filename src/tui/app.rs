@@ -422,6 +422,8 @@ pub enum Loaded {
         rows: Vec<StoredItem>,
         total: usize,
         more: bool,
+        /// The names of the contacts, events and to-dos the page's photos link to, by UID.
+        names: BTreeMap<String, String>,
     },
     /// A decoded preview (from the preview thread).
     Preview(PreviewImage),
@@ -473,6 +475,8 @@ pub struct App {
     pub todos: Paged,
     /// Photo references, paged like the other lists (rows are the references' items).
     pub photos: Paged,
+    /// Names of what the photos on the page link to, by UID (the list shows names).
+    pub photo_link_names: BTreeMap<String, String>,
     /// The last preview decoded (drawn when it is the selected photo's, at the pane's size).
     pub preview: Option<PreviewImage>,
     /// Why the Photos view shows no previews at all (`NO_COLOR` …); None: previews on.
@@ -511,6 +515,7 @@ impl App {
             contacts: Paged::default(),
             todos: Paged::default(),
             photos: Paged::default(),
+            photo_link_names: BTreeMap::new(),
             preview: None,
             preview_off: None,
             photo_sync: BTreeMap::new(),
@@ -887,8 +892,14 @@ impl App {
                     self.card = Some(c);
                 }
             }
-            Loaded::Photos { rows, total, more } => {
+            Loaded::Photos {
+                rows,
+                total,
+                more,
+                names,
+            } => {
                 self.photos.rows = rows;
+                self.photo_link_names = names;
                 self.photos.total = total;
                 self.photos.more = more;
                 if self.photos.selected >= total {

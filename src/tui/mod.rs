@@ -438,8 +438,15 @@ fn load(
             };
             // Counted only a good way past the screen, as contacts are.
             let (total, more) = list_count(store, &f, &app.photos, h)?;
+            let rows = store.page_shaped(&f, app.photos.offset, h, more)?;
+            let uids: Vec<String> = rows
+                .iter()
+                .filter_map(|i| crate::store::StoredPhoto::from_item(i.clone()))
+                .flat_map(|p| p.photo.links)
+                .collect();
             Loaded::Photos {
-                rows: store.page_shaped(&f, app.photos.offset, h, more)?,
+                names: store.titles_of(&uids)?,
+                rows,
                 total,
                 more,
             }

@@ -136,7 +136,15 @@ pub fn draw_photos(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             .rows
             .iter()
             .filter_map(|i| StoredPhoto::from_item(i.clone()))
-            .map(|sp| PhotoRow::of(&sp))
+            .map(|sp| {
+                let mut row = PhotoRow::of(&sp);
+                for l in &mut row.links {
+                    if let Some(name) = app.photo_link_names.get(l.as_str()) {
+                        *l = name.clone();
+                    }
+                }
+                row
+            })
             .collect(),
         total: p.total,
         selected: p.selected,
@@ -199,7 +207,15 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     match photo.links.len() {
         0 => lines.push(field("links", "none".into())),
         n => {
-            lines.push(field("links", format!("{n}: {}", photo.links.join(", "))));
+            let named: Vec<String> = photo
+                .links
+                .iter()
+                .map(|uid| match app.photo_link_names.get(uid) {
+                    Some(name) => format!("{name} ({uid})"),
+                    None => uid.clone(),
+                })
+                .collect();
+            lines.push(field("links", format!("{n}: {}", named.join(", "))));
         }
     }
     let preview = preview_area(area);
