@@ -1018,3 +1018,47 @@ fn line_of_in(text: &str, needle: &str) -> String {
         .unwrap_or_else(|| panic!("stderr names {needle}: {text}"))
         .to_string()
 }
+
+/// A vCard 4.0 card's photo, written the way `P` in the terminal UI writes it, goes through
+/// Radicale (which re-writes every card through Python vobject) whole: a second home pulls the
+/// same image. An unescaped comma in the `data:` URI came back as `data:image/png\;base64`.
+#[test]
+fn a_card_photo_set_on_a_vcard4_comes_back_whole_through_radicale() {
+    let caldav = DavServer::radicale();
+    caldav.create_addressbook("Contacts");
+    let (u, p) = caldav.credentials().unwrap_or(("", ""));
+    let config = |home: &Home| {
+        let path = home.root().join("config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[account]]\nname = \"home\"\nurl = \"{}\"\nusername = \"{u}\"\npassword = \"{p}\"\n",
+                caldav.base_url()
+            ),
+        )
+        .expect("config");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    };
+    let image = png(40, 30, 77);
+    let card = holdfast::format::photo::set_card_photo(
+        b"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:v4-photo\r\nFN:Four Photo\r\nEND:VCARD\r\n",
+        &image,
+    )
+    .expect("set the photo");
+    let a = Home::new();
+    config(&a);
+    let file = write(a.root(), "v4.vcf", &card);
+    a.ok(&["import", s(&file)]);
+    let (code, v, err) = sync_json(&a, &[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(v["accounts"][0]["collections"][0]["pushed"], 1, "{v}");
+
+    let b = Home::new();
+    config(&b);
+    let (code, v, err) = sync_json(&b, &[]);
+    assert_eq!(code, 0, "the pulled card's photo is whole: {v}\n{err}");
+    let list = photos(&b);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["sha256"], sha(&image));
+    assert_eq!(list[0]["links"][0], "v4-photo");
+}

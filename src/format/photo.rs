@@ -328,7 +328,10 @@ pub fn set_card_photo(raw: &[u8], thumbnail: &[u8]) -> Result<Vec<u8>, String> {
         .any(|l| l.trim().eq_ignore_ascii_case("VERSION:4.0"));
     let data = base64::engine::general_purpose::STANDARD.encode(thumbnail);
     let prop = if v4 {
-        format!("PHOTO:data:{mime};base64,{data}")
+        // The comma written `\,`, as calcard's 4.0 writer does: servers built on Python vobject
+        // (Radicale) split an unescaped one as a list and keep `data:…;base64` without the
+        // image. vobject, calcard and our reader all read the escaped form whole.
+        format!("PHOTO:data:{mime};base64\\,{data}")
     } else {
         let ty = crate::model::extension_for_mime(mime).to_ascii_uppercase();
         let ty = if ty == "JPG" { "JPEG".to_string() } else { ty };

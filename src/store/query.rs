@@ -380,7 +380,10 @@ impl Store {
             if out.contains_key(uid) {
                 continue;
             }
-            if let Some(t) = stmt.query_row([uid], |r| r.get::<_, String>(0)).optional()? {
+            if let Some(t) = stmt
+                .query_row([uid], |r| r.get::<_, String>(0))
+                .optional()?
+            {
                 out.insert(uid.clone(), t);
             }
         }
