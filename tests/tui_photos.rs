@@ -506,3 +506,25 @@ fn a_preview_that_missed_its_file_is_asked_again_after_a_sync_fetched_files() {
     });
     assert_eq!(app.preview_wanted(), Some((sha, cells)));
 }
+
+/// While another process imports a big file into a store that was empty, its list indexes are
+/// being rebuilt and the views that read them by name cannot load: the message line says so in
+/// words, not as a database error; once the indexes are back the same keys load the views.
+#[test]
+fn views_read_during_a_bulk_import_say_so_in_words() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = Store::open(dir.path()).expect("store");
+    let mut app = app(&mut store, 80, 24);
+    // What `holdfast import` does first, here from a second connection as another process would.
+    let mut importer = Store::open(dir.path()).expect("second store");
+    assert!(importer.defer_list_indexes().expect("defer"));
+    press(&mut app, &mut store, KeyCode::Char('3'));
+    let m = app.message.clone().unwrap_or_default();
+    assert!(m.contains("an import is under way"), "{m}");
+    assert!(!m.contains("database error"), "{m}");
+    importer.build_deferred_indexes().expect("build");
+    app.message = None;
+    press(&mut app, &mut store, KeyCode::Char('2'));
+    press(&mut app, &mut store, KeyCode::Char('3'));
+    assert_eq!(app.message, None);
+}

@@ -409,6 +409,11 @@ impl Store {
         Ok(true)
     }
 
+    /// Whether a bulk import has the list indexes dropped right now (see `defer_list_indexes`).
+    pub fn indexes_deferred(&self) -> Result<bool> {
+        Ok(self.meta(DEFERRED_INDEXES)?.is_some())
+    }
+
     /// Builds the indexes `defer_list_indexes` dropped, if any, in one transaction.
     pub fn build_deferred_indexes(&mut self) -> Result<()> {
         let Some(json) = self.meta(DEFERRED_INDEXES)? else {

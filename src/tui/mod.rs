@@ -356,6 +356,19 @@ pub fn prime(store: &mut Store, app: &mut App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the message line says when a load failed. While another process imports a big file
+/// into a store that was empty, the list indexes are being rebuilt (`defer_list_indexes`) and
+/// reads that name them fail for that while: that is said as what it is.
+fn failure_text(store: &Store, err: &anyhow::Error) -> String {
+    if store.indexes_deferred().unwrap_or(false) {
+        "an import is under way; the lists fill in when it has built its indexes \
+         (switch views to look again)"
+            .to_string()
+    } else {
+        err.to_string()
+    }
+}
+
 /// Carries out one effect and feeds its result back into the app (no terminal needed, except
 /// for `Effect::Edit`, which only `run` handles).
 pub fn run_effect(
@@ -370,7 +383,7 @@ pub fn run_effect(
         Ok(None) => return Ok(()),
         Err(err) => {
             tracing::warn!(effect = %effect_name(&what), "failed: {err:#}");
-            Loaded::Failed(err.to_string())
+            Loaded::Failed(failure_text(store, &err))
         }
     };
     let follow = app.update(Msg::Loaded(loaded));
@@ -382,7 +395,7 @@ pub fn run_effect(
             Ok(None) => continue,
             Err(err) => {
                 tracing::warn!(effect = %effect_name(&what), "failed: {err:#}");
-                Loaded::Failed(err.to_string())
+                Loaded::Failed(failure_text(store, &err))
             }
         };
         for g in app.update(Msg::Loaded(loaded)) {
