@@ -327,13 +327,22 @@ fn configure(home: &Home, caldav: &DavServer, photos_url: &str, extra: &str) {
         caldav.create_addressbook("Contacts");
         std::fs::write(caldav.storage().join("book-made"), b"").expect("mark");
     }
+    write_config(
+        home,
+        caldav,
+        &format!("photos_url = \"{photos_url}\"\n[sync]\n{extra}\n"),
+    );
+}
+
+/// A config (0600) with the account `home` on `caldav`, and `more` after its credentials.
+fn write_config(home: &Home, caldav: &DavServer, more: &str) {
     let (u, p) = caldav.credentials().unwrap_or(("", ""));
     let path = home.root().join("config.toml");
     std::fs::write(
         &path,
         format!(
             "[[account]]\nname = \"home\"\nurl = \"{}\"\nusername = \"{u}\"\npassword = \"{p}\"\n\
-             photos_url = \"{photos_url}\"\n[sync]\n{extra}\n",
+             {more}",
             caldav.base_url()
         ),
     )
@@ -893,17 +902,7 @@ fn an_unusable_contact_photo_pulled_by_sync_is_reported_with_href_and_line() {
             .unwrap_or_else(|e| panic!("the server takes {name}: {e}"));
     }
     let home = Home::new();
-    let (u, p) = caldav.credentials().unwrap_or(("", ""));
-    let path = home.root().join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[[account]]\nname = \"home\"\nurl = \"{}\"\nusername = \"{u}\"\npassword = \"{p}\"\n",
-            caldav.base_url()
-        ),
-    )
-    .expect("config");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    write_config(&home, &caldav, "");
 
     let (code, v, err) = sync_json(&home, &[]);
     assert_eq!(code, 3, "item errors: exit 3\n{v}\n{err}");
@@ -1026,19 +1025,7 @@ fn line_of_in(text: &str, needle: &str) -> String {
 fn a_card_photo_set_on_a_vcard4_comes_back_whole_through_radicale() {
     let caldav = DavServer::radicale();
     caldav.create_addressbook("Contacts");
-    let (u, p) = caldav.credentials().unwrap_or(("", ""));
-    let config = |home: &Home| {
-        let path = home.root().join("config.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "[[account]]\nname = \"home\"\nurl = \"{}\"\nusername = \"{u}\"\npassword = \"{p}\"\n",
-                caldav.base_url()
-            ),
-        )
-        .expect("config");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    };
+    let config = |home: &Home| write_config(home, &caldav, "");
     let image = png(40, 30, 77);
     let card = holdfast::format::photo::set_card_photo(
         b"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:v4-photo\r\nFN:Four Photo\r\nEND:VCARD\r\n",

@@ -333,8 +333,8 @@ fn photos_view_at_three_sizes() {
     }
 }
 
-#[test]
-fn the_contact_card_and_the_event_detail_list_their_linked_photos() {
+/// A store (TZ=UTC) with one contact, Zoe Miller, UID `c1`.
+fn store_with_zoe() -> (tempfile::TempDir, Store) {
     std::env::set_var("TZ", "UTC");
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = Store::open(dir.path()).expect("store");
@@ -346,6 +346,12 @@ fn the_contact_card_and_the_event_detail_list_their_linked_photos() {
             "test",
         )
         .expect("contact");
+    (dir, store)
+}
+
+#[test]
+fn the_contact_card_and_the_event_detail_list_their_linked_photos() {
+    let (dir, mut store) = store_with_zoe();
     store
         .create(
             "Calendar",
@@ -374,17 +380,7 @@ fn the_contact_card_and_the_event_detail_list_their_linked_photos() {
 
 #[test]
 fn plus_links_the_photo_minus_unlinks_it_and_u_undoes() {
-    std::env::set_var("TZ", "UTC");
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut store = Store::open(dir.path()).expect("store");
-    store
-        .create(
-            "Contacts",
-            "c1",
-            b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Zoe Miller\r\nEND:VCARD\r\n",
-            "test",
-        )
-        .expect("contact");
+    let (dir, mut store) = store_with_zoe();
     fill(dir.path(), &mut store);
     let (w, h) = (80, 24);
     let mut app = app(&mut store, w, h);

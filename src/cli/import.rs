@@ -88,8 +88,7 @@ fn import_files(ctx: &mut Context, files: &[PathBuf], collection: Option<String>
                         })
                         .collect();
                     // Contacts' photos are read and stored here too, off the writer.
-                    let mut prepared = prepare(incoming, window, true);
-                    prepared.read_photos(&data_dir);
+                    let prepared = prepare(incoming, window, &data_dir);
                     // A closed channel means the writer failed; it reports why.
                     *open = to_writer.send((prepared, meta)).is_ok();
                 };

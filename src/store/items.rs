@@ -391,9 +391,9 @@ pub(super) fn write_derived(tx: &Transaction<'_>, id: i64, d: &Derived) -> Resul
 /// A batch parsed and ready to write: what `prepare` makes, off the database thread.
 pub struct Prepared {
     items: Vec<(Incoming, Derived)>,
-    /// The contacts' PHOTOs, read and their blobs stored by `read_photos` on the parser thread;
-    /// None: the writer reads them.
-    photos: Option<Result<super::photos::ReadPhotos>>,
+    /// The contacts' PHOTOs, read and their blobs stored off the database thread. A failure (a
+    /// full disk) is kept here and fails the batch before it is written.
+    photos: Result<super::photos::ReadPhotos>,
 }
 
 impl Prepared {
@@ -404,35 +404,23 @@ impl Prepared {
         }
         Ok(())
     }
-
-    /// Reads the batch's contact PHOTOs and stores their blobs in the blob store under
-    /// `data_dir` (durably), so the writer only records the references. No database: for the
-    /// parser thread. A failure (a full disk) is kept and fails the batch before it is written.
-    pub fn read_photos(&mut self, data_dir: &std::path::Path) {
-        let cards = self
-            .items
-            .iter()
-            .filter(|(inc, d)| {
-                d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw)
-            })
-            .map(|(inc, _)| (inc.item.uid.as_str(), &inc.item.raw[..]));
-        self.photos = Some(super::photos::read_card_photos(data_dir, cards));
-    }
 }
 
-/// Parses a batch for `Store::import_prepared`; pure, so it can run on another thread.
-/// `window` is `Store::coverage()`, read once before. `parallel` spreads it over the cores.
-pub fn prepare(batch: Vec<Incoming>, window: (i64, i64), parallel: bool) -> Prepared {
-    let one = |inc: &Incoming| derive(&inc.item.raw, inc.item.problems.clone(), window);
-    let derived: Vec<Derived> = if parallel {
-        super::par_map(&batch, one)
-    } else {
-        batch.iter().map(one).collect()
-    };
-    Prepared {
-        items: batch.into_iter().zip(derived).collect(),
-        photos: None,
-    }
+/// Parses a batch for `Store::import_prepared`, on every core, and makes the contacts'
+/// inline PHOTOs durable blobs in the store under `data_dir`, so the writer only records the
+/// references. No database: it can run on another thread. `window` is `Store::coverage()`,
+/// read once before.
+pub fn prepare(batch: Vec<Incoming>, window: (i64, i64), data_dir: &std::path::Path) -> Prepared {
+    let derived: Vec<Derived> = super::par_map(&batch, |inc: &Incoming| {
+        derive(&inc.item.raw, inc.item.problems.clone(), window)
+    });
+    let items: Vec<(Incoming, Derived)> = batch.into_iter().zip(derived).collect();
+    let cards = items
+        .iter()
+        .filter(|(inc, d)| d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw))
+        .map(|(inc, _)| (inc.item.uid.as_str(), &inc.item.raw[..]));
+    let photos = super::photos::read_card_photos(data_dir, cards);
+    Prepared { items, photos }
 }
 
 impl Store {
@@ -445,7 +433,8 @@ impl Store {
     ) -> Result<Vec<ImportOutcome>> {
         let window = self.coverage()?;
         // Parse outside the transaction: the write lock is held only for SQL.
-        self.import_prepared(prepare(batch, window, true), origin)
+        let prepared = prepare(batch, window, &self.data_dir);
+        self.import_prepared(prepared, origin)
     }
 
     /// Writes a batch parsed by `prepare` (possibly on another thread) in one transaction.
@@ -469,7 +458,7 @@ impl Store {
             photos,
         } = prepared;
         // Photos read ahead: their blobs are stored; a failure there fails the batch first.
-        let mut read = photos.transpose()?;
+        let mut read = photos?;
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(derived.len());
         let mut max_span = 0;
@@ -477,9 +466,8 @@ impl Store {
         // appears twice in one batch, so its first version's rows never outlive it.
         let mut sink: Vec<OccRow> = Vec::new();
         let mut touched: std::collections::HashSet<i64> = std::collections::HashSet::new();
-        // Contacts with a PHOTO: each photo becomes a reference linked to the card, after the
-        // batch is in (the card itself is stored as it came, I7).
-        let mut cards: Vec<(String, Vec<u8>)> = Vec::new();
+        // Contacts new or changed here: their photos become references linked to the card,
+        // after the batch is in (the card itself is stored as it came, I7).
         let mut changed_cards: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (inc, d) in derived {
             let found: Option<(i64, Vec<u8>, u32, Option<String>)> = tx
@@ -494,12 +482,8 @@ impl Store {
                 .optional()?;
             let uid = inc.item.uid.clone();
             let changed = !matches!(&found, Some((_, raw, _, _)) if *raw == inc.item.raw);
-            if changed && d.kind == Kind::Contact && format::photo::may_have_photo(&inc.item.raw) {
-                if read.is_some() {
-                    changed_cards.insert(uid.clone());
-                } else {
-                    cards.push((uid.clone(), inc.item.raw.clone()));
-                }
+            if changed && d.kind == Kind::Contact {
+                changed_cards.insert(uid.clone());
             }
             match found {
                 Some((_, raw, _, problems)) if raw == inc.item.raw => {
@@ -561,25 +545,15 @@ impl Store {
         insert_occ_rows(&tx, &mut sink)?;
         raise_max_span(&tx, max_span)?;
         tx.commit()?;
-        let notes = match read.take() {
-            // An unchanged card's photos were linked when it came (or unlinked since).
-            Some(mut read) => {
-                read.retain(|uid| changed_cards.contains(uid));
-                if read.is_empty() {
-                    Vec::new()
-                } else {
-                    self.link_read_photos(read)?
-                        .into_iter()
-                        .map(|(_, uid, p)| (uid, p))
-                        .collect()
-                }
-            }
-            None if cards.is_empty() => Vec::new(),
-            None => self
-                .link_card_photos(&cards)?
+        // An unchanged card's photos were linked when it came (or unlinked since).
+        read.retain(|uid| changed_cards.contains(uid));
+        let notes = if read.is_empty() {
+            Vec::new()
+        } else {
+            self.link_read_photos(read)?
                 .into_iter()
-                .filter_map(|(at, p)| cards.get(at).map(|(uid, _)| (uid.clone(), p)))
-                .collect(),
+                .map(|(_, uid, p)| (uid, p))
+                .collect()
         };
         Ok((out, notes))
     }

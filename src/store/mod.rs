@@ -226,6 +226,24 @@ const LIST_INDEXES: &[&str] = &[
 /// The meta key holding the SQL of indexes a bulk import dropped and has yet to build.
 const DEFERRED_INDEXES: &str = "deferred_indexes";
 
+/// What every connection of ours is set to, the read-only ones too.
+fn read_settings(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // The bundled SQLite has STAT4, which re-plans a statement whenever a bound value
+    // changes; with hundreds of thousands of lookups per import that re-planning dominated.
+    // A stable plan is what we want anyway.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    // Read pages through mmap: a fresh process (every CLI call) skips a read() and a fresh
+    // heap page per database page. The map must cover the whole file: past its end SQLite
+    // falls back to read(), and a 400 MB database (220k items) had its occurrence pages
+    // there. SQLite clamps this to its compile-time maximum (2 GB).
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    Ok(())
+}
+
 /// Errors of the store, worded for the person who will read them.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -320,29 +338,17 @@ impl Store {
         }
         private_file(path)?;
         let mut conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        read_settings(&conn)?;
         // Write transactions take the write lock when they begin: a deferred one that read
         // first and then writes fails at once with SQLITE_BUSY (no busy wait) when another
         // connection wrote meanwhile, and the sync worker's threads and the UI each have one.
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-        // The bundled SQLite has STAT4, which re-plans a statement whenever a bound value
-        // changes; with hundreds of thousands of lookups per import that re-planning dominated.
-        // A stable plan is what we want anyway.
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 64 MiB of page cache: index lookups during big imports stay in memory.
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // Read pages through mmap: a fresh process (every CLI call) skips a read() and a fresh
-        // heap page per database page. The map must cover the whole file: past its end SQLite
-        // falls back to read(), and a 400 MB database (220k items) had its occurrence pages
-        // there. SQLite clamps this to its compile-time maximum (2 GB).
-        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         // Checkpoint every ~64 MiB of WAL instead of 4 MiB: fewer rewrites of hot pages.
         conn.pragma_update(None, "wal_autocheckpoint", 16_000)?;
         let data_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -452,12 +458,7 @@ impl Store {
             &self.path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
-        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+        read_settings(&conn)?;
         Ok(conn)
     }
 

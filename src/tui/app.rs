@@ -118,6 +118,18 @@ impl Paged {
             .and_then(|i| self.rows.get(i))
     }
 
+    /// Takes a loaded page; the selection stays inside the list. After `G` on a list counted
+    /// part way (`to_end`), goes to the real last row: true when that row's page must be loaded.
+    fn set_page(&mut self, rows: Vec<StoredItem>, total: usize, more: bool, height: usize) -> bool {
+        self.rows = rows;
+        self.total = total;
+        self.more = more;
+        if self.selected >= total {
+            self.selected = total.saturating_sub(1);
+        }
+        std::mem::take(&mut self.to_end) && self.select(total.saturating_sub(1), height)
+    }
+
     /// Moves the selection by `delta` (clamped); true when the page must be reloaded.
     fn step(&mut self, delta: isize, height: usize) -> bool {
         if self.total == 0 {
@@ -733,17 +745,8 @@ impl App {
     fn loaded(&mut self, l: Loaded) -> Vec<Effect> {
         match l {
             Loaded::Contacts { rows, total, more } => {
-                self.contacts.rows = rows;
-                self.contacts.total = total;
-                self.contacts.more = more;
-                if self.contacts.selected >= total {
-                    self.contacts.selected = total.saturating_sub(1);
-                }
-                if std::mem::take(&mut self.contacts.to_end) {
-                    let h = self.list_height;
-                    if self.contacts.select(total.saturating_sub(1), h) {
-                        return vec![Effect::LoadContacts];
-                    }
+                if self.contacts.set_page(rows, total, more, self.list_height) {
+                    return vec![Effect::LoadContacts];
                 }
             }
             Loaded::Todos { rows, total, more } => {
@@ -854,17 +857,9 @@ impl App {
             }
             Loaded::TodoTree { rows, total, more } => {
                 self.todos.depths = rows.iter().map(|r| r.depth).collect();
-                self.todos.rows = rows.into_iter().map(|r| r.item).collect();
-                self.todos.total = total;
-                self.todos.more = more;
-                if self.todos.selected >= total {
-                    self.todos.selected = total.saturating_sub(1);
-                }
-                if std::mem::take(&mut self.todos.to_end) {
-                    let h = self.list_height;
-                    if self.todos.select(total.saturating_sub(1), h) {
-                        return vec![Effect::LoadTodos];
-                    }
+                let rows = rows.into_iter().map(|r| r.item).collect();
+                if self.todos.set_page(rows, total, more, self.list_height) {
+                    return vec![Effect::LoadTodos];
                 }
             }
             Loaded::Conflicts { items } => {
@@ -898,18 +893,9 @@ impl App {
                 more,
                 names,
             } => {
-                self.photos.rows = rows;
                 self.photo_link_names = names;
-                self.photos.total = total;
-                self.photos.more = more;
-                if self.photos.selected >= total {
-                    self.photos.selected = total.saturating_sub(1);
-                }
-                if std::mem::take(&mut self.photos.to_end) {
-                    let h = self.list_height;
-                    if self.photos.select(total.saturating_sub(1), h) {
-                        return vec![Effect::LoadPhotos];
-                    }
+                if self.photos.set_page(rows, total, more, self.list_height) {
+                    return vec![Effect::LoadPhotos];
                 }
             }
             Loaded::Preview(p) => self.preview = Some(p),

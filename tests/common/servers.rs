@@ -154,36 +154,13 @@ impl DavServer {
                 calendar_home,
                 addressbook_home,
             };
-            if server.wait_ready() {
+            if wait_ready(&mut server.child, server.port) {
                 return server;
             }
             last_log = std::fs::read_to_string(&log_path).unwrap_or_default();
             // Drop kills what is left; try another port.
         }
         panic!("{kind:?} did not start; last log:\n{last_log}");
-    }
-
-    /// Waits until the server answers HTTP on its port; false if it exited first.
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + STARTUP;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let request = "OPTIONS / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-                let mut answer = [0u8; 12];
-                if stream.write_all(request.as_bytes()).is_ok()
-                    && stream.read(&mut answer).is_ok_and(|n| n > 0)
-                    && answer.starts_with(b"HTTP/")
-                {
-                    return true;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
     }
 
     /// "Radicale" or "Xandikos", for messages.
@@ -354,34 +331,12 @@ impl WebDav {
             }
             let child = command.spawn().expect("start wsgidav");
             let mut server = WebDav { child, port, dir };
-            if server.wait_ready() {
+            if wait_ready(&mut server.child, server.port) {
                 return server;
             }
             last_log = std::fs::read_to_string(&log_path).unwrap_or_default();
         }
         panic!("wsgidav did not start; last log:\n{last_log}");
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + STARTUP;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let request = "OPTIONS / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-                let mut answer = [0u8; 12];
-                if stream.write_all(request.as_bytes()).is_ok()
-                    && stream.read(&mut answer).is_ok_and(|n| n > 0)
-                    && answer.starts_with(b"HTTP/")
-                {
-                    return true;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
     }
 
     /// `http://127.0.0.1:PORT/PATH` (`path` without a leading '/').
@@ -415,4 +370,27 @@ impl Drop for WebDav {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits until a server started as `child` answers HTTP on `port`; false if it exited first.
+fn wait_ready(child: &mut Child, port: u16) -> bool {
+    let deadline = Instant::now() + STARTUP;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = "OPTIONS / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+            let mut answer = [0u8; 12];
+            if stream.write_all(request.as_bytes()).is_ok()
+                && stream.read(&mut answer).is_ok_and(|n| n > 0)
+                && answer.starts_with(b"HTTP/")
+            {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }

@@ -231,22 +231,7 @@ impl Http {
         if let Some(body) = body {
             request = request.body(body.to_vec());
         }
-        let response = request.send().map_err(|e| {
-            let error = DavError::Unreachable {
-                url: url.to_string(),
-                reason: chain(&e),
-            };
-            if e.is_connect() {
-                Failure::Connect(error)
-            } else if e.is_builder() || e.is_redirect() {
-                Failure::Final(DavError::Protocol {
-                    url: url.to_string(),
-                    reason: chain(&e),
-                })
-            } else {
-                Failure::Transport(error)
-            }
-        })?;
+        let response = request.send().map_err(|e| Self::send_error(url, e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let max = self.options.max_body;
