@@ -17,6 +17,7 @@ pub mod recur;
 pub mod split;
 pub mod tz;
 pub mod vcard;
+pub mod width;
 pub mod write;
 
 use calcard::{Entry, Parser};
