@@ -485,7 +485,13 @@ pub(super) fn end_of(
     problems: &mut Vec<Problem>,
 ) -> Option<Moment> {
     if let Some(end) = when(node, "DTEND", res, problems) {
-        return Some(end.moment);
+        // A day-long event whose DTEND is not after its DTSTART (producers write DTEND equal
+        // to DTSTART) lasts its one day, as one without DTEND does: an empty span would show
+        // on no day at all.
+        match start {
+            Some(s) if s.is_date() && end.moment.timestamp() <= s.moment.timestamp() => {}
+            _ => return Some(end.moment),
+        }
     }
     let start = start?;
     if let Some(line) = node.prop("DURATION") {
