@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::args::{ListArgs, ListKind};
 use super::{exit, table, usage, Context, Outcome};
 use crate::model::{Flags, Kind, Moment};
-use crate::store::{Filter, OccurrenceView, StoredItem};
+use crate::store::{EventWindow, Filter, OccurrenceView, StoredItem};
 
 /// A `--from/--to` value: a date (local midnight) or an RFC 3339 time.
 pub fn parse_bound(s: &str) -> Option<i64> {
@@ -185,24 +185,24 @@ pub fn list(ctx: &mut Context, a: &ListArgs) -> Outcome {
 
 /// Local wall-clock formatting for long lists: the zone offset is looked up once per hour of
 /// time and each day's label once, instead of a full chrono format per row. Rows come in start
-/// order, so a few recent hours (a start and its end are often in different hours) and the last
-/// day answer most rows without hashing.
+/// order, so the hour last asked (or the one before: an end is often in another hour than its
+/// start) and the last day answer most rows without hashing.
 #[derive(Default)]
 struct LocalClock {
     offsets: std::collections::HashMap<i64, i64>,
     days: std::collections::HashMap<i64, String>,
-    /// (hour, offset), slot `hour % 4`.
-    recent_offsets: [Option<(i64, i64)>; 4],
+    /// (hour, offset) of the last two hours asked.
+    recent: [Option<(i64, i64)>; 2],
     last_day: Option<(i64, String)>,
 }
 
 impl LocalClock {
-    fn offset(&mut self, ts: i64) -> i64 {
+    /// `ts` on the local wall clock, as seconds since the epoch of that clock.
+    fn local(&mut self, ts: i64) -> i64 {
         let hour = ts.div_euclid(3600);
-        let slot = &mut self.recent_offsets[hour.rem_euclid(4) as usize];
-        if let Some((h, off)) = *slot {
-            if h == hour {
-                return off;
+        for (h, off) in self.recent.iter().flatten() {
+            if *h == hour {
+                return ts + off;
             }
         }
         let off = *self.offsets.entry(hour).or_insert_with(|| {
@@ -210,44 +210,40 @@ impl LocalClock {
                 .map(|t| i64::from(t.with_timezone(&Local).offset().local_minus_utc()))
                 .unwrap_or(0)
         });
-        *slot = Some((hour, off));
-        off
+        self.recent = [Some((hour, off)), self.recent[0]];
+        ts + off
     }
 
-    /// Appends `2025-06-02 Mon` of the local day (`local`) or of the UTC day (all-day dates).
-    fn push_day(&mut self, out: &mut String, ts: i64, local: bool) {
-        let t = if local { ts + self.offset(ts) } else { ts };
+    /// `2025-06-02 Mon` of the day holding `t` (seconds of a wall clock, or a UTC date).
+    fn day_label(&mut self, t: i64) -> &str {
         let day = t.div_euclid(86_400);
-        match &self.last_day {
-            Some((d, label)) if *d == day => out.push_str(label),
-            _ => {
-                let label = self
-                    .days
-                    .entry(day)
-                    .or_insert_with(|| {
-                        DateTime::<Utc>::from_timestamp(day * 86_400, 0)
-                            .map(|d| d.format("%Y-%m-%d %a").to_string())
-                            .unwrap_or_default()
-                    })
-                    .clone();
-                out.push_str(&label);
-                self.last_day = Some((day, label));
-            }
+        if self.last_day.as_ref().is_none_or(|(d, _)| *d != day) {
+            let label = self
+                .days
+                .entry(day)
+                .or_insert_with(|| {
+                    DateTime::<Utc>::from_timestamp(day * 86_400, 0)
+                        .map(|d| d.format("%Y-%m-%d %a").to_string())
+                        .unwrap_or_default()
+                })
+                .clone();
+            self.last_day = Some((day, label));
         }
+        self.last_day.as_ref().map_or("", |(_, label)| label)
     }
+}
 
-    /// Appends the local `HH:MM` of `ts`.
-    fn push_hm(&mut self, out: &mut String, ts: i64) {
-        let secs = (ts + self.offset(ts)).rem_euclid(86_400);
-        let (h, m) = (secs / 3600, secs % 3600 / 60);
-        for d in [h / 10, h % 10] {
-            out.push(char::from(b'0' + d as u8));
-        }
-        out.push(':');
-        for d in [m / 10, m % 10] {
-            out.push(char::from(b'0' + d as u8));
-        }
-    }
+/// `HH:MM` of `t` (seconds of a wall clock).
+fn hh_mm(t: i64) -> [u8; 5] {
+    let secs = t.rem_euclid(86_400);
+    let (h, m) = ((secs / 3600) as u8, (secs % 3600 / 60) as u8);
+    [
+        b'0' + h / 10,
+        b'0' + h % 10,
+        b':',
+        b'0' + m / 10,
+        b'0' + m % 10,
+    ]
 }
 
 /// To-dos with their subtasks right under them, indented.
@@ -356,10 +352,13 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         super::emit(&format!("{}\n", Value::Array(arr)));
         return Ok(exit::OK);
     }
-    // The window is read in consecutive parts, one per core, each row's cells copied into its
-    // part's buffer and measured once; then each part is formatted on its own thread and the
-    // parts written in order. A second SQL pass cost more than the copy.
     let headers = ["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"];
+    if let Some(window) = ctx.store.event_window(filter, from, to)? {
+        return event_days(ctx, &window, headers);
+    }
+    // A filtered window is read in consecutive parts, one per core, each row's cells copied
+    // into its part's buffer and measured once; then each part is formatted on its own thread
+    // and the parts written in order. A second SQL pass cost more than the copy.
     let parts = if to - from > 2 * 86_400 {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
     } else {
@@ -420,6 +419,151 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
     Ok(exit::OK)
 }
 
+/// The live events of every collection over a window of days, from the store's day cache:
+/// the widths come from each day's stored measure (only the window's edges are read row by
+/// row), then the days are formatted on every core, a day per piece of output, and written
+/// in order. Nothing is held but the days under way.
+fn event_days(ctx: &mut Context, window: &EventWindow, headers: [&str; 6]) -> Outcome {
+    let mut widths = [20, 7, 0, 0, 0];
+    let mut rows = 0;
+    let whole = ctx.store.measure_window(window, |o| {
+        rows += 1;
+        let [summary, location] = o
+            .widths
+            .unwrap_or_else(|| [table::width(o.summary), table::width(o.location)]);
+        widths[2] = widths[2].max(summary);
+        widths[3] = widths[3].max(location);
+        if o.flags.0 != 0 {
+            widths[4] = widths[4].max(flags_text(o.flags).len());
+        }
+    })?;
+    for d in &whole {
+        rows += d.rows;
+        widths[2] = widths[2].max(d.summary);
+        widths[3] = widths[3].max(d.location);
+    }
+    if rows == 0 {
+        println!("No events in that window.");
+        return Ok(exit::OK);
+    }
+    for (w, h) in widths.iter_mut().zip(headers) {
+        *w = (*w).max(h.len());
+    }
+    let mut head = String::new();
+    table::push_row(&mut head, &headers, &widths);
+    super::emit(&head);
+    let workers = if window.days() > 2 {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
+    };
+    ctx.store.read_window_ordered(
+        window,
+        workers,
+        LinePrinter::default,
+        |p, o| {
+            let measured = o
+                .widths
+                .unwrap_or_else(|| [table::width(o.summary), table::width(o.location)]);
+            p.push(
+                &widths,
+                (o.start, o.end, o.all_day, o.flags),
+                [o.summary, o.location, o.uid],
+                measured,
+            );
+        },
+        |mut p| {
+            super::emit(&p.out);
+            p.out.clear();
+            Some(p)
+        },
+    )?;
+    Ok(exit::OK)
+}
+
+/// Formats a person's event lines into `out`: local times, cells padded to the table's widths
+/// as `table::push_measured_row` pads them (no padding before an empty cell, none at the end of
+/// a line), written straight into `out`: tens of thousands of lines a month.
+#[derive(Default)]
+struct LinePrinter {
+    out: String,
+    clock: LocalClock,
+}
+
+impl LinePrinter {
+    /// One line: `when` is (start, end, all-day, flags), `cells` summary, location and UID,
+    /// `measured` the display widths of summary and location.
+    fn push(
+        &mut self,
+        widths: &[usize; 5],
+        (start, end, all_day, flags): (i64, i64, bool, Flags),
+        [summary, location, uid]: [&str; 3],
+        measured: [usize; 2],
+    ) {
+        let out = &mut self.out;
+        let line = out.len();
+        // START and END: ASCII, so their widths are their lengths.
+        let (start_width, end_time) = if all_day {
+            let label = self.clock.day_label(start);
+            out.push_str(label);
+            (label.len(), None)
+        } else {
+            let (local_start, local_end) = (self.clock.local(start), self.clock.local(end));
+            let label = self.clock.day_label(local_start);
+            out.push_str(label);
+            out.push(' ');
+            push_ascii(out, &hh_mm(local_start));
+            (label.len() + 6, Some(hh_mm(local_end)))
+        };
+        let mut pad = widths[0].saturating_sub(start_width) + 2;
+        let mut cell = |out: &mut String, text: &str, width: usize, column: usize| {
+            if !text.is_empty() {
+                push_spaces(out, pad);
+                pad = 0;
+                out.push_str(text);
+            }
+            pad += widths
+                .get(column)
+                .map_or(0, |w| w.saturating_sub(width) + 2);
+        };
+        match &end_time {
+            Some(hm) => cell(out, ascii(hm), 5, 1),
+            None => cell(out, "all day", 7, 1),
+        }
+        cell(out, summary, measured[0], 2);
+        cell(out, location, measured[1], 3);
+        let flags = flags_text(flags);
+        cell(out, &flags, flags.len(), 4);
+        cell(out, uid, 0, 5);
+        // A cell that ends in white space (a UID, say) is cut as the other tables cut it.
+        if out.as_bytes().last().is_some_and(|b| !b.is_ascii_graphic()) {
+            let kept = out[line..].trim_end().len();
+            out.truncate(line + kept);
+        }
+        out.push('\n');
+    }
+}
+
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.push_str(ascii(bytes));
+}
+
+/// Bytes this file made of ASCII digits and punctuation, as text.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Appends `n` spaces.
+fn push_spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
+    }
+}
+
 /// Output is written in pieces of about this size: big enough for few write calls, small enough
 /// to stay in cache and reuse the same pages.
 const EVENT_CHUNK: usize = 256 << 10;
@@ -471,41 +615,28 @@ impl EventRows {
     /// Appends these rows' lines to `out`, handing it to `full` whenever it holds
     /// `EVENT_CHUNK` bytes or more.
     fn format(&self, widths: &[usize; 5], out: &mut String, mut full: impl FnMut(&mut String)) {
-        let mut clock = LocalClock::default();
-        let (mut start, mut end) = (String::new(), String::new());
+        let mut printer = LinePrinter {
+            out: std::mem::take(out),
+            ..LinePrinter::default()
+        };
         let mut text_at = 0;
         for row in &self.rows {
-            start.clear();
-            end.clear();
-            if row.all_day {
-                clock.push_day(&mut start, row.start, false);
-                end.push_str("all day");
-            } else {
-                clock.push_day(&mut start, row.start, true);
-                start.push(' ');
-                clock.push_hm(&mut start, row.start);
-                clock.push_hm(&mut end, row.end);
-            }
-            let [summary, location, uid] = row.ends.map(|e| {
+            let cells = row.ends.map(|e| {
                 let cell = &self.text[text_at..e];
                 text_at = e;
                 cell
             });
-            let flags = flags_text(row.flags);
-            table::push_measured_row(
-                out,
-                &[&start, &end, summary, location, &flags, uid],
-                |i, c| match i {
-                    2 => row.summary_width,
-                    3 => row.location_width,
-                    _ => table::width(c),
-                },
+            printer.push(
                 widths,
+                (row.start, row.end, row.all_day, row.flags),
+                cells,
+                [row.summary_width, row.location_width],
             );
-            if out.len() >= EVENT_CHUNK {
-                full(out);
+            if printer.out.len() >= EVENT_CHUNK {
+                full(&mut printer.out);
             }
         }
+        *out = printer.out;
     }
 }
 

@@ -50,6 +50,12 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
     } else {
         (Vec::new(), Vec::new())
     };
+    // Checked after the columns: their repair rewrites occurrences, which drops those days.
+    let stale_days = if integrity.is_empty() {
+        ctx.store.check_day_cache(repair)?
+    } else {
+        Vec::new()
+    };
     let photos = if integrity.is_empty() {
         Some(super::photos::doctor(ctx, deep, repair)?)
     } else {
@@ -58,7 +64,10 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
     let photos_unhealthy = photos.as_ref().is_some_and(|p| p.unhealthy());
     let code = if !integrity.is_empty() {
         exit::ERROR
-    } else if (!mismatched.is_empty() && !repair) || !flagged.is_empty() || photos_unhealthy {
+    } else if ((!mismatched.is_empty() || !stale_days.is_empty()) && !repair)
+        || !flagged.is_empty()
+        || photos_unhealthy
+    {
         exit::ITEM_ERRORS
     } else {
         exit::OK
@@ -69,6 +78,7 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
             "integrity": if integrity.is_empty() { vec!["ok".to_string()] } else { integrity.clone() },
             "mismatched": mismatched.iter().map(|(uid, what)| serde_json::json!({"uid": uid, "differs": what})).collect::<Vec<_>>(),
             "repaired": repair && !mismatched.is_empty(),
+            "stale_cached_days": stale_days.iter().map(|d| day_text(*d)).collect::<Vec<_>>(),
             "flagged": flagged.iter().map(|i| serde_json::json!({
                 "uid": i.uid,
                 "kind": i.kind.as_str(),
@@ -108,6 +118,22 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
             println!("  {uid}: {what}");
         }
     }
+    if stale_days.is_empty() {
+        println!("event day cache: ok (every cached day matches the occurrences)");
+    } else {
+        println!(
+            "event day cache: {} day(s) differ from the occurrences{}",
+            stale_days.len(),
+            if repair {
+                " (dropped; the next list fills them again)"
+            } else {
+                " (run `holdfast doctor --repair`)"
+            }
+        );
+        for d in &stale_days {
+            println!("  {}", day_text(*d));
+        }
+    }
     if flagged.is_empty() {
         println!("flagged items: none");
     } else {
@@ -136,4 +162,12 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
         super::photos::print_health(p, repair);
     }
     Ok(code)
+}
+
+/// A day of the event cache (days since 1970-01-01, UTC) as its date.
+fn day_text(day: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(day.saturating_mul(86_400), 0).map_or_else(
+        || format!("day {day}"),
+        |t| t.format("%Y-%m-%d").to_string(),
+    )
 }

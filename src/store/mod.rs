@@ -11,6 +11,7 @@
 
 mod blobs;
 mod columns;
+mod days;
 mod health;
 mod items;
 mod occurrences;
@@ -28,6 +29,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, Staged, PHOTOS_DIR};
 pub use columns::{fold_for_search, Columns};
+pub use days::{DayWidths, EventWindow};
 pub use items::{prepare, ImportOutcome, Incoming, PhotoNote, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use photos::{BlobRef, StoredPhoto, PHOTOS_REMOTE_KIND};
@@ -205,6 +207,28 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX photo_links_item ON photo_links(item_id);
     "#,
+    // 8: the occurrences' day cache (`days.rs`): per UTC day, its live occurrences packed in
+    // one blob. Derived data, kept exact by these triggers: a write to a day's rows deletes
+    // that day in the writer's transaction (`start / 86400` is `days::day_of`).
+    r#"
+    CREATE TABLE occurrence_days (
+        day INTEGER PRIMARY KEY,
+        rows INTEGER NOT NULL,
+        summary_w INTEGER NOT NULL,
+        location_w INTEGER NOT NULL,
+        plain INTEGER NOT NULL,
+        packed BLOB NOT NULL -- last: the columns before it are read without its pages
+    );
+    CREATE TRIGGER occurrence_days_insert AFTER INSERT ON occurrences BEGIN
+        DELETE FROM occurrence_days WHERE day = NEW.start / 86400;
+    END;
+    CREATE TRIGGER occurrence_days_delete AFTER DELETE ON occurrences BEGIN
+        DELETE FROM occurrence_days WHERE day = OLD.start / 86400;
+    END;
+    CREATE TRIGGER occurrence_days_update AFTER UPDATE ON occurrences BEGIN
+        DELETE FROM occurrence_days WHERE day IN (OLD.start / 86400, NEW.start / 86400);
+    END;
+    "#,
 ];
 
 /// Indexes that serve lists and views and that an import never reads (`defer_list_indexes`).
@@ -226,9 +250,12 @@ const LIST_INDEXES: &[&str] = &[
 /// The meta key holding the SQL of indexes a bulk import dropped and has yet to build.
 const DEFERRED_INDEXES: &str = "deferred_indexes";
 
+/// How long a connection waits for another's write lock.
+const BUSY_SECS: u64 = 10;
+
 /// What every connection of ours is set to, the read-only ones too.
 fn read_settings(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(std::time::Duration::from_secs(BUSY_SECS))?;
     // The bundled SQLite has STAT4, which re-plans a statement whenever a bound value
     // changes; with hundreds of thousands of lookups per import that re-planning dominated.
     // A stable plan is what we want anyway.

@@ -30,14 +30,17 @@ pub struct OccurrenceView<'a> {
     pub flags: Flags,
     pub uid: &'a str,
     pub collection_id: i64,
+    /// The display widths of summary and location, when the row comes measured (from the day
+    /// cache).
+    pub widths: Option<[usize; 2]>,
 }
 
 /// The columns `view_of` reads, in its order.
-const VIEW_COLUMNS: &str =
+pub(super) const VIEW_COLUMNS: &str =
     "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid, o.collection_id";
 
 /// An `OccurrenceView` borrowed from a row of `VIEW_COLUMNS`.
-fn view_of<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<OccurrenceView<'r>> {
+pub(super) fn view_of<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<OccurrenceView<'r>> {
     Ok(OccurrenceView {
         start: r.get(0)?,
         end: r.get(1)?,
@@ -47,6 +50,7 @@ fn view_of<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<OccurrenceView<'r>>
         flags: Flags(r.get(5)?),
         uid: r.get_ref(6)?.as_str()?,
         collection_id: r.get(7)?,
+        widths: None,
     })
 }
 
@@ -88,7 +92,7 @@ pub fn overlaps_window(o: &Occurrence, from: i64, to: i64) -> bool {
 /// parameter is always used, so the same values bind every variant. ?10 and ?11 bound the
 /// starts read (a part of the window, see `occurrence_rows_in_parts`), folded into the range
 /// so that each part reads only its own stretch of the table.
-fn window_sql(columns: &str, join: &str, f: &Filter) -> String {
+pub(super) fn window_sql(columns: &str, join: &str, f: &Filter) -> String {
     let mut extra = String::new();
     if f.conflicts {
         extra.push_str(&format!(
@@ -133,7 +137,7 @@ struct RecurringItem {
 
 /// An occurrence longer than this (seconds) is in the `occurrences_long` index (migration 6,
 /// which spells the number out).
-const LONG: i64 = 3600;
+pub(super) const LONG: i64 = 3600;
 
 /// Past this many years of extension, a window is expanded in memory instead of stored.
 const MAX_STORED_YEARS: i64 = 6;
@@ -301,7 +305,7 @@ impl Store {
 
     /// Makes the table cover [from, to) (all-day dates by the user's calendar days) and returns
     /// the values of `window_sql`, or None when the window is too far out to store.
-    fn window(&mut self, f: &Filter, from: i64, to: i64) -> Result<Option<Vec<Value>>> {
+    pub(super) fn window(&mut self, f: &Filter, from: i64, to: i64) -> Result<Option<Vec<Value>>> {
         let (from_d, to_d) = day_bounds(from, to);
         if !self.ensure_coverage(from.min(from_d), to.max(to_d))? {
             return Ok(None);
@@ -413,6 +417,7 @@ impl Store {
                     flags: o.item.flags,
                     uid: &o.item.uid,
                     collection_id: o.item.collection_id,
+                    widths: None,
                 });
             }
             return Ok(());
@@ -456,7 +461,7 @@ impl Store {
             k if k == parts => i64::MAX,
             k => from + (to - from) / parts as i64 * k as i64,
         };
-        let read = |conn: &rusqlite::Connection, k: usize| -> Result<T> {
+        self.read_in_parts(parts, |conn, k| {
             let mut values = values.clone();
             values[9] = Value::from(cut(k));
             values[10] = Value::from(cut(k + 1));
@@ -467,8 +472,17 @@ impl Store {
                 each(&mut part, &view_of(r)?);
             }
             Ok(part)
-        };
-        if parts == 1 {
+        })
+    }
+
+    /// `read(connection, k)` for k in 0..parts, each on a thread and connection of its own
+    /// (part 0 on this one), the answers in the order of k.
+    fn read_in_parts<T: Send>(
+        &self,
+        parts: usize,
+        read: impl Fn(&rusqlite::Connection, usize) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        if parts <= 1 {
             return Ok(vec![read(&self.conn, 0)?]);
         }
         let readers = (1..parts)
