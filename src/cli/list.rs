@@ -233,17 +233,33 @@ impl LocalClock {
     }
 }
 
+/// Every `HH:MM` of a day, one after the other, built at compile time.
+const HOURS_MINUTES: &str = {
+    const BYTES: [u8; 1440 * 5] = {
+        let mut b = [0u8; 1440 * 5];
+        let mut minute = 0;
+        while minute < 1440 {
+            let (h, m) = ((minute / 60) as u8, (minute % 60) as u8);
+            let at = minute * 5;
+            b[at] = b'0' + h / 10;
+            b[at + 1] = b'0' + h % 10;
+            b[at + 2] = b':';
+            b[at + 3] = b'0' + m / 10;
+            b[at + 4] = b'0' + m % 10;
+            minute += 1;
+        }
+        b
+    };
+    match std::str::from_utf8(&BYTES) {
+        Ok(text) => text,
+        Err(_) => panic!("HH:MM is ASCII"),
+    }
+};
+
 /// `HH:MM` of `t` (seconds of a wall clock).
-fn hh_mm(t: i64) -> [u8; 5] {
-    let secs = t.rem_euclid(86_400);
-    let (h, m) = ((secs / 3600) as u8, (secs % 3600 / 60) as u8);
-    [
-        b'0' + h / 10,
-        b'0' + h % 10,
-        b':',
-        b'0' + m / 10,
-        b'0' + m % 10,
-    ]
+fn hh_mm(t: i64) -> &'static str {
+    let at = (t.rem_euclid(86_400) / 60) as usize * 5;
+    HOURS_MINUTES.get(at..at + 5).unwrap_or("00:00")
 }
 
 /// To-dos with their subtasks right under them, indented.
@@ -512,7 +528,7 @@ impl LinePrinter {
             let label = self.clock.day_label(local_start);
             out.push_str(label);
             out.push(' ');
-            push_ascii(out, &hh_mm(local_start));
+            out.push_str(hh_mm(local_start));
             (label.len() + 6, Some(hh_mm(local_end)))
         };
         let mut pad = widths[0].saturating_sub(start_width) + 2;
@@ -527,13 +543,17 @@ impl LinePrinter {
                 .map_or(0, |w| w.saturating_sub(width) + 2);
         };
         match &end_time {
-            Some(hm) => cell(out, ascii(hm), 5, 1),
+            Some(hm) => cell(out, hm, 5, 1),
             None => cell(out, "all day", 7, 1),
         }
         cell(out, summary, measured[0], 2);
         cell(out, location, measured[1], 3);
-        let flags = flags_text(flags);
-        cell(out, &flags, flags.len(), 4);
+        if flags.0 == 0 {
+            cell(out, "", 0, 4);
+        } else {
+            let flags = flags_text(flags);
+            cell(out, &flags, flags.len(), 4);
+        }
         cell(out, uid, 0, 5);
         // A cell that ends in white space (a UID, say) is cut as the other tables cut it.
         if out.as_bytes().last().is_some_and(|b| !b.is_ascii_graphic()) {
@@ -542,15 +562,6 @@ impl LinePrinter {
         }
         out.push('\n');
     }
-}
-
-fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.push_str(ascii(bytes));
-}
-
-/// Bytes this file made of ASCII digits and punctuation, as text.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Appends `n` spaces.

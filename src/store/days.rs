@@ -433,6 +433,7 @@ impl Store {
              WHERE day >= ?1 AND day <= ?2 AND plain ORDER BY day",
         )?;
         read_lead(&self.conn, w, &mut row)?;
+        let mut reader = DayReader::new(&self.conn);
         let mut rows = stmt.query([w.first, w.last])?;
         let mut whole = Vec::new();
         let mut next = w.first;
@@ -443,7 +444,7 @@ impl Store {
             }
             let count = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as usize);
             if day > next {
-                read_days(&self.conn, w, next, day - 1, &mut row)?;
+                reader.read(w, next, day - 1, &mut row)?;
             }
             whole.push(DayWidths {
                 rows: count(1)?,
@@ -453,7 +454,7 @@ impl Store {
             next = day + 1;
         }
         if next <= w.last {
-            read_days(&self.conn, w, next, w.last, &mut row)?;
+            reader.read(w, next, w.last, &mut row)?;
         }
         Ok(whole)
     }
@@ -474,13 +475,14 @@ impl Store {
         if workers <= 1 {
             // Here, on this connection: a day or two is not worth a thread and a connection.
             let mut spare = None;
+            let mut reader = DayReader::new(&self.conn);
             for day in w.first - 1..=w.last {
                 let mut r = spare.take().unwrap_or_else(&init);
                 let mut add = |o: &OccurrenceView<'_>| work(&mut r, o);
                 if day < w.first {
                     read_lead(&self.conn, w, &mut add)?;
                 } else {
-                    read_days(&self.conn, w, day, day, &mut add)?;
+                    reader.read(w, day, day, &mut add)?;
                 }
                 spare = done(r);
             }
@@ -499,21 +501,24 @@ impl Store {
                 .map(|conn| {
                     let tx = tx.clone();
                     let (next_day, spare, init, work) = (&next_day, &spare, &init, &work);
-                    scope.spawn(move || loop {
-                        let day = next_day.fetch_add(1, Ordering::Relaxed);
-                        if day > w.last {
-                            break;
-                        }
-                        let reused = spare.lock().ok().and_then(|mut s| s.pop());
-                        let mut r = reused.unwrap_or_else(init);
-                        let mut add = |o: &OccurrenceView<'_>| work(&mut r, o);
-                        let read = if day < w.first {
-                            read_lead(&conn, w, &mut add)
-                        } else {
-                            read_days(&conn, w, day, day, &mut add)
-                        };
-                        if tx.send((day, read.map(|()| r))).is_err() {
-                            break;
+                    scope.spawn(move || {
+                        let mut reader = DayReader::new(&conn);
+                        loop {
+                            let day = next_day.fetch_add(1, Ordering::Relaxed);
+                            if day > w.last {
+                                break;
+                            }
+                            let reused = spare.lock().ok().and_then(|mut s| s.pop());
+                            let mut r = reused.unwrap_or_else(init);
+                            let mut add = |o: &OccurrenceView<'_>| work(&mut r, o);
+                            let read = if day < w.first {
+                                read_lead(&conn, w, &mut add)
+                            } else {
+                                reader.read(w, day, day, &mut add)
+                            };
+                            if tx.send((day, read.map(|()| r))).is_err() {
+                                break;
+                            }
                         }
                     })
                 })
@@ -674,54 +679,113 @@ impl OwnedView {
     }
 }
 
-/// The window's rows starting in the days [a, b] on `conn`, in start order: each cached day
-/// from its blob, each run of days the cache lacks (or holds damaged) from the table with the
-/// window's SQL, bounded to the run's seconds by ?10 and ?11. Days are non-negative
-/// (`event_window` serves no others), so day `d` is the seconds [d * DAY, (d + 1) * DAY).
-fn read_days(
-    conn: &Connection,
-    w: &EventWindow,
-    a: i64,
-    b: i64,
-    each: &mut dyn FnMut(&OccurrenceView<'_>),
-) -> Result<()> {
-    let scan = |a: i64, b: i64, each: &mut dyn FnMut(&OccurrenceView<'_>)| -> Result<()> {
-        let mut values = w.values.clone();
-        values[9] = Value::from(a * DAY);
-        values[10] = Value::from((b + 1) * DAY);
-        let mut stmt = conn.prepare_cached(&w.sql)?;
-        let mut rows = stmt.query(params_from_iter(values.iter()))?;
-        while let Some(r) = rows.next()? {
-            each(&view_of(r)?);
+/// Reads the window's days on one connection. A day's blob (a few hundred kilobytes) is
+/// read through one blob handle into one buffer, both kept for the next day: read as a column,
+/// SQLite would assemble each into fresh memory first.
+struct DayReader<'c> {
+    conn: &'c Connection,
+    blob: Option<rusqlite::blob::Blob<'c>>,
+    buf: Vec<u8>,
+}
+
+impl<'c> DayReader<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        DayReader {
+            conn,
+            blob: None,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The window's rows starting in the days [a, b], in start order: each cached day from
+    /// its blob, each run of days the cache lacks (or holds damaged, or lost since it was
+    /// listed) from the table with the window's SQL, bounded to the run's seconds by ?10 and
+    /// ?11. Days are non-negative (`event_window` serves no others), so day `d` is the seconds
+    /// [d * DAY, (d + 1) * DAY).
+    fn read(
+        &mut self,
+        w: &EventWindow,
+        a: i64,
+        b: i64,
+        each: &mut dyn FnMut(&OccurrenceView<'_>),
+    ) -> Result<()> {
+        let conn = self.conn;
+        let scan = |a: i64, b: i64, each: &mut dyn FnMut(&OccurrenceView<'_>)| -> Result<()> {
+            let mut values = w.values.clone();
+            values[9] = Value::from(a * DAY);
+            values[10] = Value::from((b + 1) * DAY);
+            let mut stmt = conn.prepare_cached(&w.sql)?;
+            let mut rows = stmt.query(params_from_iter(values.iter()))?;
+            while let Some(r) = rows.next()? {
+                each(&view_of(r)?);
+            }
+            Ok(())
+        };
+        // The cached days and their sizes, from the rows' headers alone.
+        let cached = conn
+            .prepare_cached(
+                "SELECT day, length(packed) FROM occurrence_days
+                 WHERE day >= ?1 AND day <= ?2 ORDER BY day",
+            )?
+            .query_map([a, b], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut next = a;
+        for (day, len) in cached {
+            let Some(blob) = self.load(day, len) else {
+                continue;
+            };
+            let Some(parsed) = DayRows::parse(blob) else {
+                tracing::warn!(
+                    day,
+                    "a damaged day of the occurrence cache was read from the table"
+                );
+                continue;
+            };
+            if day > next {
+                scan(next, day - 1, each)?;
+            }
+            for o in parsed.filter(|o| w.bounds.admits(o)) {
+                each(&o);
+            }
+            next = day + 1;
+        }
+        if next <= b {
+            scan(next, b, each)?;
         }
         Ok(())
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT day, packed FROM occurrence_days WHERE day >= ?1 AND day <= ?2 ORDER BY day",
-    )?;
-    let mut rows = stmt.query([a, b])?;
-    let mut next = a;
-    while let Some(r) = rows.next()? {
-        let day: i64 = r.get(0)?;
-        let Some(parsed) = DayRows::parse(r.get_ref(1)?.as_blob()?) else {
-            tracing::warn!(
-                day,
-                "a damaged day of the occurrence cache was read from the table"
-            );
-            continue;
+    }
+
+    /// Day `day`'s blob of `len` bytes, or None if it cannot be read (gone since it was
+    /// listed: a writer dropped it; the day is then read from the table).
+    fn load(&mut self, day: i64, len: i64) -> Option<&[u8]> {
+        let len = usize::try_from(len).ok()?;
+        let opened = match &mut self.blob {
+            Some(blob) => blob.reopen(day),
+            None => self
+                .conn
+                .blob_open(rusqlite::MAIN_DB, c"occurrence_days", c"packed", day, true)
+                .map(|b| {
+                    self.blob = Some(b);
+                }),
         };
-        if day > next {
-            scan(next, day - 1, each)?;
+        let blob = match opened {
+            Ok(()) => self.blob.as_ref()?,
+            Err(e) => {
+                tracing::debug!(day, "cached day not read: {e}");
+                self.blob = None;
+                return None;
+            }
+        };
+        if blob.len() != len {
+            return None;
         }
-        for o in parsed.filter(|o| w.bounds.admits(o)) {
-            each(&o);
-        }
-        next = day + 1;
+        self.buf.clear();
+        self.buf.reserve(len);
+        let read = blob.raw_read_at_exact(&mut self.buf.spare_capacity_mut()[..len], 0);
+        read.inspect_err(|e| tracing::debug!(day, "cached day not read: {e}"))
+            .ok()
+            .map(|b| &*b)
     }
-    if next <= b {
-        scan(next, b, each)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
