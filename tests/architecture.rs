@@ -132,3 +132,31 @@ fn the_checker_catches_a_violation() {
     assert!(uses("use crate::{cli, model};", "cli"));
     assert!(!uses("use crate::client::X;", "cli"));
 }
+
+/// Whether `text` has SQL that inserts rows into the occurrence table.
+fn inserts_occurrences(text: &str) -> bool {
+    let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    squeezed.contains("INTO occurrences ") || squeezed.contains("INTO occurrences(")
+}
+
+/// The day cache of the occurrence table (src/store/days.rs) is kept exact on insert by
+/// `items::insert_occ_rows`, not by a trigger: a row inserted anywhere else would leave a
+/// cached day stale.
+#[test]
+fn occurrence_rows_are_inserted_only_where_the_day_cache_is_kept() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut inserting: Vec<String> = files
+        .iter()
+        .filter(|f| inserts_occurrences(&fs::read_to_string(f).unwrap_or_default()))
+        .map(|f| f.strip_prefix(&src).unwrap_or(f).display().to_string())
+        .collect();
+    inserting.sort();
+    assert_eq!(inserting, vec!["store/items.rs".to_string()]);
+    // The check can fail.
+    assert!(inserts_occurrences(
+        "tx.execute(\"INSERT INTO\n   occurrences (start) VALUES (1)\")"
+    ));
+    assert!(!inserts_occurrences("SELECT * FROM occurrences o"));
+}

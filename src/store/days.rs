@@ -3,9 +3,10 @@
 //! thousands of occurrence rows, and stepping SQLite through them was most of a month's
 //! `list events`; read from here it is some thirty blobs.
 //!
-//! It is derived data, and it cannot go stale: triggers on `occurrences` delete the day of
-//! every row inserted, deleted or updated, in the writer's own transaction, so a day that is
-//! here is exactly what the table holds. Days are filled by a window read that finds them
+//! It is derived data, and it cannot go stale: in the writer's own transaction, triggers on
+//! `occurrences` delete the day of every row deleted or updated, and `insert_occ_rows` (where
+//! every row is inserted, `tests/architecture.rs` checks) the days of the rows it inserts; so
+//! a day that is here is exactly what the table holds. Days are filled by a window read that finds them
 //! missing (under the write lock, from the table, in one transaction), never by a writer.
 
 use rusqlite::types::Value;
@@ -31,6 +32,26 @@ const KEEP_DAYS: i64 = 400;
 /// migration 8 compute it (`start / 86400` in SQLite, integer division truncating too).
 fn day_of(start: i64) -> i64 {
     start / DAY
+}
+
+/// Drops the cached days of these starts (ascending), before rows starting then are inserted:
+/// what the insert trigger would do, once per day instead of once per row.
+pub(super) fn forget_days(conn: &Connection, starts: impl Iterator<Item = i64>) -> Result<()> {
+    let cached: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM occurrence_days)")?
+        .query_row([], |r| r.get(0))?;
+    if !cached {
+        return Ok(());
+    }
+    let mut forget = conn.prepare_cached("DELETE FROM occurrence_days WHERE day = ?1")?;
+    let mut last = None;
+    for day in starts.map(day_of) {
+        if last != Some(day) {
+            forget.execute([day])?;
+            last = Some(day);
+        }
+    }
+    Ok(())
 }
 
 /// Bytes of one row's fixed part: start, end, collection id, flags, all-day, the display

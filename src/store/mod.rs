@@ -208,8 +208,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX photo_links_item ON photo_links(item_id);
     "#,
     // 8: the occurrences' day cache (`days.rs`): per UTC day, its live occurrences packed in
-    // one blob. Derived data, kept exact by these triggers: a write to a day's rows deletes
-    // that day in the writer's transaction (`start / 86400` is `days::day_of`).
+    // one blob. Derived data, kept exact in the writer's transaction: these triggers delete
+    // the day of a row deleted or updated (`start / 86400` is `days::day_of`); inserts are
+    // all made by `items::insert_occ_rows`, which deletes the days it adds to (an insert
+    // trigger cost seconds per import).
     r#"
     CREATE TABLE occurrence_days (
         day INTEGER PRIMARY KEY,
@@ -219,9 +221,6 @@ const MIGRATIONS: &[&str] = &[
         plain INTEGER NOT NULL,
         packed BLOB NOT NULL -- last: the columns before it are read without its pages
     );
-    CREATE TRIGGER occurrence_days_insert AFTER INSERT ON occurrences BEGIN
-        DELETE FROM occurrence_days WHERE day = NEW.start / 86400;
-    END;
     CREATE TRIGGER occurrence_days_delete AFTER DELETE ON occurrences BEGIN
         DELETE FROM occurrence_days WHERE day = OLD.start / 86400;
     END;
