@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use common::{sqlite3_bin, write_script, Home};
+use unicode_width::UnicodeWidthStr;
 
 const CALENDAR: &str = "BEGIN:VCALENDAR\r
 VERSION:2.0\r
@@ -290,4 +291,78 @@ fn a_list_does_not_wait_for_another_writer_to_fill_the_cache() {
         table
     );
     assert!(cached_days(&home) > 0);
+}
+
+#[test]
+fn the_deletes_and_updates_of_occurrences_have_their_triggers() {
+    let home = Home::new();
+    home.ok(&["list", "events"]);
+    let triggers = home.sqlite(
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
+         WHERE type = 'trigger' AND tbl_name = 'occurrences' ORDER BY name)",
+    );
+    assert_eq!(triggers, "occurrence_days_delete occurrence_days_update");
+}
+
+/// Python moving one event back and forth by 20 days, its summary long one way and short the
+/// other, a commit each time, for `secs` seconds.
+const MOVER: &str = r#"
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+end = time.time() + float(sys.argv[2])
+far = False
+while time.time() < end:
+    shift = 20 * 86400 if not far else -20 * 86400
+    summary = "Mover " + "W" * 60 if not far else "Mover"
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("UPDATE occurrences SET start = start + ?, end = end + ?, summary = ? "
+               "WHERE uid = 'mover@days.test'", (shift, shift, summary))
+    db.execute("COMMIT")
+    far = not far
+    time.sleep(0.002)
+"#;
+
+#[test]
+fn a_list_reads_one_instant_while_another_process_writes() {
+    let home = Home::new();
+    let ics = home.root().join("days.ics");
+    let mover = "BEGIN:VEVENT\r\nUID:mover@days.test\r\nDTSTART:20260305T120000Z\r\n\
+                 DTEND:20260305T130000Z\r\nSUMMARY:Mover\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    std::fs::write(&ics, CALENDAR.replace("END:VCALENDAR\r\n", mover)).expect("write calendar");
+    home.ok(&["import", ics.to_str().expect("path")]);
+    listing(&home, "2026-03-01", "2026-04-01", "UTC", &[]);
+    let script = home.root().join("mover.py");
+    std::fs::write(&script, MOVER).expect("write script");
+    let mut writer = Command::new("python3")
+        .arg(&script)
+        .arg(home.db())
+        .arg("4")
+        .spawn()
+        .expect("run python3");
+    let started = std::time::Instant::now();
+    let mut lists = 0;
+    while started.elapsed().as_secs_f64() < 3.5 {
+        for extra in [&[][..], &["--collection", "Calendar"][..]] {
+            let out = listing(&home, "2026-03-01", "2026-04-01", "UTC", extra);
+            let lines: Vec<&str> = out.lines().collect();
+            let movers = lines.iter().filter(|l| l.contains("Mover")).count();
+            assert_eq!(
+                movers, 1,
+                "{extra:?}: the moved event is listed once:\n{out}"
+            );
+            // Every UID starts under the header's UID: widths and rows from one instant.
+            let uid_at = lines[0].find("UID").expect("header");
+            for l in &lines[1..] {
+                let uid = l.split_whitespace().last().unwrap_or_default();
+                assert_eq!(
+                    l.width() - uid.width(),
+                    lines[0][..uid_at].width(),
+                    "{extra:?}: misaligned line {l:?}\n{out}"
+                );
+            }
+            lists += 1;
+        }
+    }
+    assert!(writer.wait().expect("python3 ends").success());
+    assert!(lists >= 4, "only {lists} lists ran");
 }

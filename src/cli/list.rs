@@ -369,17 +369,18 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         return Ok(exit::OK);
     }
     let headers = ["START", "END", "SUMMARY", "LOCATION", "FLAGS", "UID"];
-    if let Some(window) = ctx.store.event_window(filter, from, to)? {
-        return event_days(ctx, &window, headers);
-    }
-    // A filtered window is read in consecutive parts, one per core, each row's cells copied
-    // into its part's buffer and measured once; then each part is formatted on its own thread
-    // and the parts written in order. A second SQL pass cost more than the copy.
+    // More than two days are read on every core; a day or two on this thread alone.
     let parts = if to - from > 2 * 86_400 {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
     } else {
         1
     };
+    if let Some(window) = ctx.store.event_window(filter, from, to, parts)? {
+        return event_days(window, headers);
+    }
+    // A filtered window is read in consecutive parts, one per core, each row's cells copied
+    // into its part's buffer and measured once; then each part is formatted on its own thread
+    // and the parts written in order. A second SQL pass cost more than the copy.
     let parts = ctx.store.occurrence_rows_in_parts(
         filter,
         from,
@@ -438,11 +439,11 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
 /// The live events of every collection over a window of days, from the store's day cache:
 /// the widths come from each day's stored measure (only the window's edges are read row by
 /// row), then the days are formatted on every core, a day per piece of output, and written
-/// in order. Nothing is held but the days under way.
-fn event_days(ctx: &mut Context, window: &EventWindow, headers: [&str; 6]) -> Outcome {
+/// in order as they are ready.
+fn event_days(window: EventWindow<'_>, headers: [&str; 6]) -> Outcome {
     let mut widths = [20, 7, 0, 0, 0];
     let mut rows = 0;
-    let whole = ctx.store.measure_window(window, |o| {
+    let whole = window.measure(|o| {
         rows += 1;
         let [summary, location] = o
             .widths
@@ -468,14 +469,7 @@ fn event_days(ctx: &mut Context, window: &EventWindow, headers: [&str; 6]) -> Ou
     let mut head = String::new();
     table::push_row(&mut head, &headers, &widths);
     super::emit(&head);
-    let workers = if window.days() > 2 {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-    } else {
-        1
-    };
-    ctx.store.read_window_ordered(
-        window,
-        workers,
+    window.read_ordered(
         LinePrinter::default,
         |p, o| {
             let measured = o
@@ -534,7 +528,7 @@ impl LinePrinter {
         let mut pad = widths[0].saturating_sub(start_width) + 2;
         let mut cell = |out: &mut String, text: &str, width: usize, column: usize| {
             if !text.is_empty() {
-                push_spaces(out, pad);
+                table::push_spaces(out, pad);
                 pad = 0;
                 out.push_str(text);
             }
@@ -561,17 +555,6 @@ impl LinePrinter {
             out.truncate(line + kept);
         }
         out.push('\n');
-    }
-}
-
-/// Appends `n` spaces.
-fn push_spaces(out: &mut String, n: usize) {
-    const SPACES: &str = "                                                                ";
-    let mut left = n;
-    while left > 0 {
-        let k = left.min(SPACES.len());
-        out.push_str(&SPACES[..k]);
-        left -= k;
     }
 }
 

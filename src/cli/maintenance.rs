@@ -77,7 +77,7 @@ pub fn doctor(ctx: &mut Context, deep: bool, repair: bool) -> Outcome {
             "database": ctx.store.path().display().to_string(),
             "integrity": if integrity.is_empty() { vec!["ok".to_string()] } else { integrity.clone() },
             "mismatched": mismatched.iter().map(|(uid, what)| serde_json::json!({"uid": uid, "differs": what})).collect::<Vec<_>>(),
-            "repaired": repair && !mismatched.is_empty(),
+            "repaired": repair && (!mismatched.is_empty() || !stale_days.is_empty()),
             "stale_cached_days": stale_days.iter().map(|d| day_text(*d)).collect::<Vec<_>>(),
             "flagged": flagged.iter().map(|i| serde_json::json!({
                 "uid": i.uid,

@@ -82,7 +82,8 @@ pub fn push_measured_row(
     out.push('\n');
 }
 
-fn push_spaces(out: &mut String, n: usize) {
+/// Appends `n` spaces.
+pub fn push_spaces(out: &mut String, n: usize) {
     const SPACES: &str = "                                                                ";
     let mut left = n;
     while left > 0 {

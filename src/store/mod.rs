@@ -2,7 +2,7 @@
 //!
 //! Owns: schema and ordered migrations, items with their exact bytes and parsed columns,
 //! revisions (every write keeps the previous version), the trash, flags, FTS5 search, the
-//! occurrence table, birthdays, snapshots. This is the only module that writes SQL; it never
+//! occurrence table and its day cache, birthdays, snapshots. This is the only module that writes SQL; it never
 //! talks to the network or the terminal.
 //!
 //! Durability: WAL with `synchronous=FULL`, every batch one transaction, so killing the process
@@ -11,6 +11,8 @@
 
 mod blobs;
 mod columns;
+mod day_pack;
+mod day_read;
 mod days;
 mod health;
 mod items;
@@ -29,7 +31,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use blobs::{hash_reader, hex, BlobHealth, Blobs, Ingested, Staged, PHOTOS_DIR};
 pub use columns::{fold_for_search, Columns};
-pub use days::{DayWidths, EventWindow};
+pub use day_read::{DayWidths, EventWindow};
 pub use items::{prepare, ImportOutcome, Incoming, PhotoNote, Prepared, StoredItem};
 pub use occurrences::{day_bounds, overlaps_window, ListedOccurrence, OccurrenceView};
 pub use photos::{BlobRef, StoredPhoto, PHOTOS_REMOTE_KIND};
@@ -248,6 +250,17 @@ const LIST_INDEXES: &[&str] = &[
 
 /// The meta key holding the SQL of indexes a bulk import dropped and has yet to build.
 const DEFERRED_INDEXES: &str = "deferred_indexes";
+
+/// A second, read-only connection to a store's database, set as all of ours are, for reading
+/// on another thread (no migration: the store's own connection has done it).
+fn read_only_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    read_settings(&conn)?;
+    Ok(conn)
+}
 
 /// How long a connection waits for another's write lock.
 const BUSY_SECS: u64 = 10;
@@ -477,17 +490,6 @@ impl Store {
         &self.path
     }
 
-    /// A second, read-only connection to the same database, for reading on another thread
-    /// (no migration: this store's connection has done it).
-    pub(crate) fn read_connection(&self) -> Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        read_settings(&conn)?;
-        Ok(conn)
-    }
-
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -547,8 +549,11 @@ impl Store {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
+        Self::meta_in(&self.conn, key)
+    }
+
+    fn meta_in(conn: &Connection, key: &str) -> Result<Option<String>> {
+        Ok(conn
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
             .optional()?)

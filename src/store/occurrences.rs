@@ -454,17 +454,18 @@ impl Store {
             return Ok(vec![one]);
         };
         let sql = window_sql(VIEW_COLUMNS, "", f);
-        // Part k reads the starts in [cut(k), cut(k + 1)); the first and last are open-ended
-        // (long events that began before `from`, all-day ones on the window's last local day).
-        let cut = |k: usize| match k {
+        // Part k of n reads the starts in [cut(k), cut(k + 1)); the first and last are
+        // open-ended (long events that began before `from`, all-day ones on the window's last
+        // local day).
+        let cut = |k: usize, n: usize| match k {
             0 => i64::MIN,
-            k if k == parts => i64::MAX,
-            k => from + (to - from) / parts as i64 * k as i64,
+            k if k == n => i64::MAX,
+            k => from + (to - from) / n as i64 * k as i64,
         };
-        self.read_in_parts(parts, |conn, k| {
+        self.read_in_parts(parts, |conn, k, n| {
             let mut values = values.clone();
-            values[9] = Value::from(cut(k));
-            values[10] = Value::from(cut(k + 1));
+            values[9] = Value::from(cut(k, n));
+            values[10] = Value::from(cut(k + 1, n));
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(params_from_iter(values.iter()))?;
             let mut part = init();
@@ -475,33 +476,40 @@ impl Store {
         })
     }
 
-    /// `read(connection, k)` for k in 0..parts, each on a thread and connection of its own
-    /// (part 0 on this one), the answers in the order of k.
+    /// `read(connection, k, n)` for the parts k in 0..n, each on a thread and connection of its
+    /// own, all seeing the database at one instant (`readers_at_one_snapshot`: parts read at
+    /// different instants could show an event moved meanwhile twice, or not at all); the
+    /// answers in the order of k. `n` is `parts`, or 1 (the whole window on this connection)
+    /// when another connection is writing.
     fn read_in_parts<T: Send>(
         &self,
         parts: usize,
-        read: impl Fn(&rusqlite::Connection, usize) -> Result<T> + Sync,
+        read: impl Fn(&rusqlite::Connection, usize, usize) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
-        if parts <= 1 {
-            return Ok(vec![read(&self.conn, 0)?]);
-        }
-        let readers = (1..parts)
-            .map(|_| self.read_connection())
-            .collect::<Result<Vec<_>>>()?;
-        let (read, conn) = (&read, &self.conn);
+        let readers = match parts {
+            0 | 1 => None,
+            n => self.readers_at_one_snapshot(n)?,
+        };
+        let Some(readers) = readers else {
+            return Ok(vec![read(&self.conn, 0, 1)?]);
+        };
+        let (read, n) = (&read, readers.len());
         std::thread::scope(|scope| {
-            let others: Vec<_> = readers
+            let handles: Vec<_> = readers
                 .into_iter()
                 .enumerate()
-                .map(|(k, c)| scope.spawn(move || read(&c, k + 1)))
+                .map(|(k, c)| scope.spawn(move || read(&c, k, n)))
                 .collect();
-            let mut out = vec![read(conn, 0)?];
-            for h in others {
-                out.push(h.join().map_err(|_| {
-                    super::StoreError::Invalid("a thread reading the occurrences panicked".into())
-                })??);
-            }
-            Ok(out)
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().map_err(|_| {
+                        super::StoreError::Invalid(
+                            "a thread reading the occurrences panicked".into(),
+                        )
+                    })?
+                })
+                .collect()
         })
     }
 

@@ -37,7 +37,10 @@ impl Home {
     }
 
     pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(BIN);
+        // HOLDFAST_TEST_BIN runs the tests against another build (to show a test fails on
+        // the build before a fix).
+        let bin = std::env::var_os("HOLDFAST_TEST_BIN").unwrap_or_else(|| BIN.into());
+        let mut cmd = Command::new(bin);
         cmd.args(args)
             .env("HOLDFAST_DATA_DIR", self.data())
             .env("HOLDFAST_CONFIG", self.tmp.path().join("config.toml"))
