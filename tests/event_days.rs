@@ -366,3 +366,28 @@ fn a_list_reads_one_instant_while_another_process_writes() {
     assert!(writer.wait().expect("python3 ends").success());
     assert!(lists >= 4, "only {lists} lists ran");
 }
+
+#[test]
+fn a_cache_that_cannot_be_filled_leaves_the_list_to_the_table() {
+    let home = Home::new();
+    let ics = home.root().join("days.ics");
+    std::fs::write(&ics, CALENDAR).expect("write calendar");
+    home.ok(&["import", ics.to_str().expect("path")]);
+    let table = listing(
+        &home,
+        "2026-03-01",
+        "2026-04-01",
+        "UTC",
+        &["--collection", "Calendar"],
+    );
+    // Any write to the cache fails (as on a full disk).
+    home.sqlite(
+        "CREATE TRIGGER refuse BEFORE INSERT ON occurrence_days
+         BEGIN SELECT RAISE(ABORT, 'disk full, say'); END",
+    );
+    assert_eq!(
+        listing(&home, "2026-03-01", "2026-04-01", "UTC", &[]),
+        table
+    );
+    assert_eq!(cached_days(&home), 0);
+}

@@ -82,8 +82,14 @@ impl Store {
         let filled = self.fill_days_locked(first, last);
         self.conn
             .busy_timeout(std::time::Duration::from_secs(super::BUSY_SECS))?;
-        if let Err(e) = filled {
-            tracing::debug!("day cache not filled: {e}");
+        match filled {
+            Err(super::StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                tracing::debug!("day cache not filled: another connection is writing");
+            }
+            Err(e) => tracing::warn!("day cache not filled (the list reads the table): {e}"),
+            Ok(()) => {}
         }
         Ok(())
     }
