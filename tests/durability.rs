@@ -11,28 +11,7 @@ use common::{Home, BIN};
 #[test]
 fn import_killed_at_random_points_leaves_a_sound_database_that_converges() {
     let home = Home::new();
-    let gen = home.root().join("gen");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("python3")
-        .args([
-            "../shared/peers/gen_data.py",
-            "-N",
-            "4000",
-            "-M",
-            "4000",
-            "-K",
-            "1000",
-            "--out",
-        ])
-        .arg(&gen)
-        .current_dir(root)
-        .output()
-        .expect("run gen_data.py");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let gen = generate(&home, ["-N", "4000", "-M", "4000", "-K", "1000"]);
     let files = [gen.join("all.vcf"), gen.join("all.ics")];
     // Kill after 50..600 ms, several times, each time on top of what earlier runs left.
     let delays = [50u64, 120, 200, 330, 450, 600];
@@ -93,19 +72,14 @@ fn list_index_schema(home: &Home) -> String {
     home.sqlite("SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
 }
 
-fn generate(home: &Home, contacts: &str) -> std::path::PathBuf {
+/// Runs the peers' seeded generator with `counts` (`-N`, `-M`, `-K` and their values) into
+/// `<home root>/gen`, which it returns.
+fn generate(home: &Home, counts: [&str; 6]) -> std::path::PathBuf {
     let gen = home.root().join("gen");
     let out = Command::new("python3")
-        .args([
-            "../shared/peers/gen_data.py",
-            "-N",
-            contacts,
-            "-M",
-            "10",
-            "-K",
-            "10",
-            "--out",
-        ])
+        .arg("../shared/peers/gen_data.py")
+        .args(counts)
+        .arg("--out")
         .arg(&gen)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -115,7 +89,7 @@ fn generate(home: &Home, contacts: &str) -> std::path::PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    gen.join("all.vcf")
+    gen
 }
 
 /// A big first import drops the list indexes and builds them at the end; one killed in between
@@ -129,7 +103,7 @@ fn a_bulk_import_builds_the_list_indexes_at_the_end_and_after_a_kill_on_next_ope
 
     // Whole: every index back as it was, nothing left deferred.
     let home = Home::new();
-    let vcf = generate(&home, "12000");
+    let vcf = generate(&home, ["-N", "12000", "-M", "10", "-K", "10"]).join("all.vcf");
     assert!(
         std::fs::metadata(&vcf).expect("vcf").len() > 4 << 20,
         "not a bulk import"
@@ -145,7 +119,7 @@ fn a_bulk_import_builds_the_list_indexes_at_the_end_and_after_a_kill_on_next_ope
 
     // Killed while the indexes are deferred.
     let home = Home::new();
-    let vcf = generate(&home, "12000");
+    let vcf = generate(&home, ["-N", "12000", "-M", "10", "-K", "10"]).join("all.vcf");
     let mut child = home
         .command(&["import", vcf.to_str().unwrap_or_default()], &[])
         .stdout(Stdio::null())

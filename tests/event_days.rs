@@ -74,6 +74,16 @@ const WINDOWS: [(&str, &str); 3] = [
 ];
 const ZONES: [&str; 3] = ["UTC", "America/New_York", "Asia/Tokyo"];
 
+/// A fresh home with `calendar` imported from `days.ics` in its root (returned, to import
+/// again).
+fn home_with(calendar: &str) -> (Home, std::path::PathBuf) {
+    let home = Home::new();
+    let ics = home.root().join("days.ics");
+    std::fs::write(&ics, calendar).expect("write calendar");
+    home.ok(&["import", ics.to_str().expect("path")]);
+    (home, ics)
+}
+
 fn listing(home: &Home, from: &str, to: &str, tz: &str, extra: &[&str]) -> String {
     let mut args = vec!["list", "events", "--from", from, "--to", to];
     args.extend_from_slice(extra);
@@ -110,10 +120,7 @@ fn lines_with<'a>(listing: &'a str, needle: &str) -> Vec<&'a str> {
 
 #[test]
 fn the_day_cache_lists_what_the_table_holds_after_every_kind_of_write() {
-    let home = Home::new();
-    let ics = home.root().join("days.ics");
-    std::fs::write(&ics, CALENDAR).expect("write calendar");
-    home.ok(&["import", ics.to_str().expect("path")]);
+    let (home, ics) = home_with(CALENDAR);
 
     let month = same_as_table(&home, "import");
     assert!(cached_days(&home) >= 31, "the listings filled the cache");
@@ -192,10 +199,7 @@ fn the_day_cache_lists_what_the_table_holds_after_every_kind_of_write() {
 
 #[test]
 fn a_damaged_day_in_the_cache_is_read_from_the_table() {
-    let home = Home::new();
-    let ics = home.root().join("days.ics");
-    std::fs::write(&ics, CALENDAR).expect("write calendar");
-    home.ok(&["import", ics.to_str().expect("path")]);
+    let (home, _) = home_with(CALENDAR);
     let before = listing(&home, "2026-03-09", "2026-03-16", "UTC", &[]);
     assert!(cached_days(&home) > 0);
     home.sqlite("UPDATE occurrence_days SET packed = x'0100000000' WHERE day % 2 = 0");
@@ -242,10 +246,7 @@ fn a_damaged_day_in_the_cache_is_read_from_the_table() {
 
 #[test]
 fn a_list_does_not_wait_for_another_writer_to_fill_the_cache() {
-    let home = Home::new();
-    let ics = home.root().join("days.ics");
-    std::fs::write(&ics, CALENDAR).expect("write calendar");
-    home.ok(&["import", ics.to_str().expect("path")]);
+    let (home, _) = home_with(CALENDAR);
     // The horizon is extended by this first read (it writes); the cache is left empty.
     let table = listing(
         &home,
@@ -324,12 +325,9 @@ while time.time() < end:
 
 #[test]
 fn a_list_reads_one_instant_while_another_process_writes() {
-    let home = Home::new();
-    let ics = home.root().join("days.ics");
     let mover = "BEGIN:VEVENT\r\nUID:mover@days.test\r\nDTSTART:20260305T120000Z\r\n\
                  DTEND:20260305T130000Z\r\nSUMMARY:Mover\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-    std::fs::write(&ics, CALENDAR.replace("END:VCALENDAR\r\n", mover)).expect("write calendar");
-    home.ok(&["import", ics.to_str().expect("path")]);
+    let (home, _) = home_with(&CALENDAR.replace("END:VCALENDAR\r\n", mover));
     listing(&home, "2026-03-01", "2026-04-01", "UTC", &[]);
     let script = home.root().join("mover.py");
     std::fs::write(&script, MOVER).expect("write script");
@@ -369,10 +367,7 @@ fn a_list_reads_one_instant_while_another_process_writes() {
 
 #[test]
 fn a_cache_that_cannot_be_filled_leaves_the_list_to_the_table() {
-    let home = Home::new();
-    let ics = home.root().join("days.ics");
-    std::fs::write(&ics, CALENDAR).expect("write calendar");
-    home.ok(&["import", ics.to_str().expect("path")]);
+    let (home, _) = home_with(CALENDAR);
     let table = listing(
         &home,
         "2026-03-01",

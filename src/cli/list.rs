@@ -393,15 +393,13 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
         println!("No events in that window.");
         return Ok(exit::OK);
     }
-    let mut widths = [20, 7, 0, 0, 0];
+    let mut widths = [0; 3];
     for p in &parts {
-        for (w, pw) in widths[2..].iter_mut().zip(p.widths) {
+        for (w, pw) in widths.iter_mut().zip(p.widths) {
             *w = (*w).max(pw);
         }
     }
-    for (w, h) in widths.iter_mut().zip(headers) {
-        *w = (*w).max(h.len());
-    }
+    let widths = event_columns(widths, headers);
     let mut out = String::with_capacity(EVENT_CHUNK + 4096);
     table::push_row(&mut out, &headers, &widths);
     let widths = &widths;
@@ -441,45 +439,33 @@ fn occurrences(ctx: &mut Context, filter: &Filter, from: i64, to: i64) -> Outcom
 /// row), then the days are formatted on every core, a day per piece of output, and written
 /// in order as they are ready.
 fn event_days(window: EventWindow<'_>, headers: [&str; 6]) -> Outcome {
-    let mut widths = [20, 7, 0, 0, 0];
+    let mut widths = [0; 3];
     let mut rows = 0;
     let whole = window.measure(|o| {
         rows += 1;
-        let [summary, location] = o
-            .widths
-            .unwrap_or_else(|| [table::width(o.summary), table::width(o.location)]);
-        widths[2] = widths[2].max(summary);
-        widths[3] = widths[3].max(location);
-        if o.flags.0 != 0 {
-            widths[4] = widths[4].max(flags_text(o.flags).len());
-        }
+        widen(&mut widths, o);
     })?;
     for d in &whole {
         rows += d.rows;
-        widths[2] = widths[2].max(d.summary);
-        widths[3] = widths[3].max(d.location);
+        widths[0] = widths[0].max(d.summary);
+        widths[1] = widths[1].max(d.location);
     }
     if rows == 0 {
         println!("No events in that window.");
         return Ok(exit::OK);
     }
-    for (w, h) in widths.iter_mut().zip(headers) {
-        *w = (*w).max(h.len());
-    }
+    let widths = event_columns(widths, headers);
     let mut head = String::new();
     table::push_row(&mut head, &headers, &widths);
     super::emit(&head);
     window.read_ordered(
         LinePrinter::default,
         |p, o| {
-            let measured = o
-                .widths
-                .unwrap_or_else(|| [table::width(o.summary), table::width(o.location)]);
             p.push(
                 &widths,
                 (o.start, o.end, o.all_day, o.flags),
                 [o.summary, o.location, o.uid],
-                measured,
+                o.display_widths(),
             );
         },
         |mut p| {
@@ -489,6 +475,30 @@ fn event_days(window: EventWindow<'_>, headers: [&str; 6]) -> Outcome {
         },
     )?;
     Ok(exit::OK)
+}
+
+/// Widens `widths` (summary, location, flags) to hold `o`'s cells; the widths of its summary
+/// and location.
+fn widen(widths: &mut [usize; 3], o: &OccurrenceView<'_>) -> [usize; 2] {
+    let measured = o.display_widths();
+    for (w, m) in widths.iter_mut().zip(measured) {
+        *w = (*w).max(m);
+    }
+    if o.flags.0 != 0 {
+        widths[2] = widths[2].max(flags_text(o.flags).len());
+    }
+    measured
+}
+
+/// The event table's column widths (START, END, SUMMARY, LOCATION, FLAGS) from the widest
+/// summary, location and flags of its rows: never narrower than a timed start, an end, or the
+/// headers.
+fn event_columns([summary, location, flags]: [usize; 3], headers: [&str; 6]) -> [usize; 5] {
+    let mut widths = [20, 7, summary, location, flags];
+    for (w, h) in widths.iter_mut().zip(headers) {
+        *w = (*w).max(h.len());
+    }
+    widths
 }
 
 /// Formats a person's event lines into `out`: local times, cells padded to the table's widths
@@ -589,21 +599,16 @@ impl EventRows {
             self.text.push_str(cell);
             *end = self.text.len();
         }
-        let row = EventRow {
+        let [summary_width, location_width] = widen(&mut self.widths, o);
+        self.rows.push(EventRow {
             start: o.start,
             end: o.end,
             all_day: o.all_day,
             flags: o.flags,
             ends,
-            summary_width: table::width(o.summary),
-            location_width: table::width(o.location),
-        };
-        self.widths[0] = self.widths[0].max(row.summary_width);
-        self.widths[1] = self.widths[1].max(row.location_width);
-        if o.flags.0 != 0 {
-            self.widths[2] = self.widths[2].max(flags_text(o.flags).len());
-        }
-        self.rows.push(row);
+            summary_width,
+            location_width,
+        });
     }
 
     /// Appends these rows' lines to `out`, handing it to `full` whenever it holds

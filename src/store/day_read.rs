@@ -275,22 +275,16 @@ impl EventWindow<'_> {
         let w = &self.plan;
         if conns.is_empty() {
             // Here, on the store's connection: a day or two is not worth a thread.
-            let conn = self.conn();
             let mut spare = None;
-            let mut reader = DayReader::new(conn);
+            let mut reader = DayReader::new(self.conn());
             for day in w.first - 1..=w.last {
                 let mut r = spare.take().unwrap_or_else(&init);
-                let mut add = |o: &OccurrenceView<'_>| work(&mut r, o);
-                if day < w.first {
-                    read_lead(conn, w, &mut add)?;
-                } else {
-                    reader.read(w, day, day, &mut add)?;
-                }
+                reader.read_day(w, day, &mut |o| work(&mut r, o))?;
                 spare = done(r);
             }
             return Ok(());
         }
-        // Day `first - 1` stands for the lead.
+        // Day `first - 1` stands for the lead (`DayReader::read_day`).
         let next_day = AtomicI64::new(w.first - 1);
         let spare: Mutex<Vec<R>> = Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<(i64, Result<R>)>();
@@ -309,12 +303,7 @@ impl EventWindow<'_> {
                             }
                             let reused = spare.lock().ok().and_then(|mut s| s.pop());
                             let mut r = reused.unwrap_or_else(init);
-                            let mut add = |o: &OccurrenceView<'_>| work(&mut r, o);
-                            let read = if day < w.first {
-                                read_lead(&conn, w, &mut add)
-                            } else {
-                                reader.read(w, day, day, &mut add)
-                            };
+                            let read = reader.read_day(w, day, &mut |o| work(&mut r, o));
                             if tx.send((day, read.map(|()| r))).is_err() {
                                 break;
                             }
@@ -527,6 +516,21 @@ impl<'c> DayReader<'c> {
             scan(next, b, each)?;
         }
         Ok(())
+    }
+
+    /// The window's rows starting on `day`, or the lead (`read_lead`) for the day before the
+    /// window's first.
+    fn read_day(
+        &mut self,
+        w: &Plan,
+        day: i64,
+        each: &mut dyn FnMut(&OccurrenceView<'_>),
+    ) -> Result<()> {
+        if day < w.first {
+            read_lead(self.conn, w, each)
+        } else {
+            self.read(w, day, day, each)
+        }
     }
 
     /// Day `day`'s blob of `len` bytes, or None if it cannot be read (gone since it was

@@ -12,7 +12,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::day_pack::DayPacker;
+use super::day_pack::{DayPacker, PackedDay};
 use super::occurrences::{view_of, VIEW_COLUMNS};
 use super::{Result, Store};
 
@@ -110,34 +110,19 @@ impl Store {
                      (day, rows, summary_w, location_w, plain, packed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            let mut flush = |day: i64, packer: &mut DayPacker| -> rusqlite::Result<usize> {
-                let p = packer.take();
-                insert.execute(rusqlite::params![
-                    day,
-                    p.rows as i64,
-                    p.widths[0] as i64,
-                    p.widths[1] as i64,
-                    p.plain,
-                    p.blob
-                ])
-            };
             let mut scan = tx.prepare_cached(&scan_sql())?;
             for (a, b) in runs(&missing) {
-                let mut packer = DayPacker::default();
-                let mut day = a;
-                let mut rows = scan.query([a * DAY, (b + 1) * DAY])?;
-                while let Some(r) = rows.next()? {
-                    let o = view_of(r)?;
-                    while day < day_of(o.start) {
-                        flush(day, &mut packer)?;
-                        day += 1;
-                    }
-                    packer.push(&o);
-                }
-                while day <= b {
-                    flush(day, &mut packer)?;
-                    day += 1;
-                }
+                pack_days(&mut scan, a, b, |day, p| {
+                    insert.execute(rusqlite::params![
+                        day,
+                        p.rows as i64,
+                        p.widths[0] as i64,
+                        p.widths[1] as i64,
+                        p.plain,
+                        p.blob
+                    ])?;
+                    Ok(())
+                })?;
             }
         }
         let kept: i64 = tx.query_row("SELECT count(*) FROM occurrence_days", [], |r| r.get(0))?;
@@ -170,12 +155,18 @@ impl Store {
                     stale.push(day);
                     continue;
                 };
-                let mut packer = DayPacker::default();
-                let mut table = scan.query([from, from.saturating_add(DAY)])?;
-                while let Some(t) = table.next()? {
-                    packer.push(&view_of(t)?);
+                if from > i64::MAX - DAY {
+                    stale.push(day);
+                    continue;
                 }
-                let fresh = packer.take();
+                let mut fresh = None;
+                pack_days(&mut scan, day, day, |_, p| {
+                    fresh = Some(p);
+                    Ok(())
+                })?;
+                let Some(fresh) = fresh else {
+                    continue;
+                };
                 let same = r.get::<_, i64>(1)? == fresh.rows as i64
                     && r.get::<_, i64>(2)? == fresh.widths[0] as i64
                     && r.get::<_, i64>(3)? == fresh.widths[1] as i64
@@ -195,6 +186,32 @@ impl Store {
         }
         Ok(stale)
     }
+}
+
+/// Packs each day of [a, b] (non-negative) from the table with `scan` (`scan_sql`), empty
+/// days too, handing each to `each` in order.
+fn pack_days(
+    scan: &mut rusqlite::CachedStatement<'_>,
+    a: i64,
+    b: i64,
+    mut each: impl FnMut(i64, PackedDay) -> Result<()>,
+) -> Result<()> {
+    let mut packer = DayPacker::default();
+    let mut day = a;
+    let mut rows = scan.query([a * DAY, (b + 1) * DAY])?;
+    while let Some(r) = rows.next()? {
+        let o = view_of(r)?;
+        while day < day_of(o.start) {
+            each(day, packer.take())?;
+            day += 1;
+        }
+        packer.push(&o);
+    }
+    while day <= b {
+        each(day, packer.take())?;
+        day += 1;
+    }
+    Ok(())
 }
 
 /// The days in [first, last] without a cached blob, ascending.

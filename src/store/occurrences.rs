@@ -35,6 +35,18 @@ pub struct OccurrenceView<'a> {
     pub widths: Option<[usize; 2]>,
 }
 
+impl OccurrenceView<'_> {
+    /// The display widths of summary and location: as the row came measured, or measured now.
+    pub fn display_widths(&self) -> [usize; 2] {
+        self.widths.unwrap_or_else(|| {
+            [
+                format::width::width(self.summary),
+                format::width::width(self.location),
+            ]
+        })
+    }
+}
+
 /// The columns `view_of` reads, in its order.
 pub(super) const VIEW_COLUMNS: &str =
     "o.start, o.end, o.all_day, o.summary, coalesce(o.location, ''), o.flags, o.uid, o.collection_id";
